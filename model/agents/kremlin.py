@@ -1,0 +1,162 @@
+"""Kremlin: threat perception, repression, NGO restrictions, harassment of UK
+diplomats, and a Syria stance tied to regime security.
+
+State: ``threat`` (0-1), ``repression`` (0-1), ``repression_memory`` (a slow
+average of repression that feeds later grievance), ``syria_divergence`` (0-1),
+``ngo_level`` (repression level at the last NGO restriction), ``harassment``
+(a harassment campaign against UK diplomats began this month).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.agents.base import Actor, scaled_rate
+from model.params import ParamSpec
+
+GROUP = "Kremlin"
+
+PARAMS = (
+    ParamSpec(
+        "repression", "Kremlin repressiveness", "index 0-1",
+        0.0, 1.0, 0.60, "beta", 0.10, GROUP,
+        "How hard the Kremlin cracks down for a given threat: the level repression "
+        "settles at is repressiveness x (0.6 + threat).",
+        "'President Putin, who has signalled his determination to cling to power at all "
+        "costs, will continue to choose repression and denounce any pressure to "
+        "compromise as a foreign plot to undermine Russian sovereignty.' The 0.6 default "
+        "is invented to reproduce the March 2013 level (about 0.55).", headline=True),
+    ParamSpec(
+        "threat_sensitivity", "Threat perception per unit of protest", "index per share protesting",
+        0.5, 6.0, 2.5, "triangular", 1.0, GROUP,
+        "How alarmed the Kremlin becomes for each share of the public on the streets.",
+        "'Unnerved by the rise of the protest movement that accompanied his return as "
+        "president'; 'The Putin elite lives in fear of an Orange Revolution scenario'. "
+        "Size invented."),
+    ParamSpec(
+        "repression_speed", "Speed of the crackdown", "share of gap closed per month",
+        0.02, 0.5, 0.15, "fixed", 0.0, GROUP,
+        "How quickly repression moves to the level the threat calls for.",
+        "Invented: laws and prosecutions take months."),
+    ParamSpec(
+        "harassment_rate", "Harassment of UK diplomats", "campaigns per month at repression 0.5",
+        0.0, 0.2, 0.025, "triangular", 0.015, GROUP,
+        "Base rate of media and official campaigns against UK diplomats; it rises "
+        "e-fold per 0.5 of repression above 0.5, and with threat.",
+        "'Denis Keefe ... under siege from Russian journalists' and 'the sustained "
+        "harassment experienced by the UK's former ambassador, Tony Brenton'. Two "
+        "campaigns in about 80 months (2006-2013) gives 0.025 a month."),
+    ParamSpec(
+        "harassment_cost", "Relations cost of a harassment campaign", "Goldstein points",
+        0.0, 3.0, 0.5, "triangular", 0.3, GROUP,
+        "Immediate fall in relations when a campaign against UK diplomats begins.",
+        "Invented; Goldstein codes a verbal accusation at about -2 on a daily scale, and "
+        "a monthly index moves less."),
+    ParamSpec(
+        "ngo_step", "Repression rise that brings a new NGO law", "index points",
+        0.02, 0.3, 0.05, "fixed", 0.0, GROUP,
+        "Each time repression rises this far above its level at the last restriction, "
+        "a new restriction on foreign-funded NGOs is passed.",
+        "'New steps to stop foreign financing of NGOs have been accompanied by an "
+        "increase in hardline official rhetoric.' Step size invented."),
+    ParamSpec(
+        "ngo_cost", "Relations cost of an NGO restriction", "Goldstein points",
+        0.0, 2.0, 0.3, "fixed", 0.0, GROUP,
+        "Fall in relations when a new NGO restriction is passed.", "Invented."),
+    ParamSpec(
+        "syria_divergence", "UK-Russia divergence over Syria", "index 0-1",
+        0.0, 1.0, 0.80, "triangular", 0.15, GROUP,
+        "Long-run gap between UK and Russian aims in Syria: 0 is a common understanding, "
+        "1 is wholly opposed aims.",
+        "'The UK and Russia seem no nearer to a common understanding of what needs to "
+        "happen ... the reality is that the two countries want different things.' The "
+        "0.8 default is invented: wide, but they still meet and talk.", headline=True),
+    ParamSpec(
+        "syria_regime_link", "Syria stance tied to regime security", "index per unit of threat",
+        0.0, 1.0, 0.30, "triangular", 0.15, GROUP,
+        "How much the Kremlin's own threat perception hardens its Syria stance.",
+        "'for Syria, read Russia; for Assad, read Putin. When Sergei Lavrov says regime "
+        "change is unacceptable, he isn't just talking about the Middle East.' Size invented."),
+    ParamSpec(
+        "syria_volatility", "Month-to-month Syria noise", "index points per month (sd)",
+        0.0, 0.2, 0.03, "fixed", 0.0, GROUP,
+        "Random month-to-month movement in the Syria gap.", "Invented."),
+)
+
+# Threat at the March 2013 start state: 2.5 x 0.12 protest.
+_THREAT_REFERENCE = 0.3
+
+
+def perceive_threat(m) -> None:
+    """Threat perception follows protest (and a cold US relationship).
+
+    Encodes: "Unnerved by the rise of the protest movement ... The Putin elite lives
+    in fear of an Orange Revolution scenario". Parameter: ``threat_sensitivity``.
+    """
+    s, p = m.s, m.p
+    target = np.clip(p.threat_sensitivity * s.protest + 0.3 * np.maximum(0.0, -s.us_russia), 0, 1)
+    s.threat = s.threat + 0.3 * (target - s.threat)
+
+
+def repress(m) -> None:
+    """Repression moves towards repressiveness x (0.6 + threat); a slow memory of it
+    is kept for the later backlash.
+
+    Encodes: "President Putin ... will continue to choose repression". Parameters:
+    ``repression`` (repressiveness), ``repression_speed``.
+    """
+    s, p = m.s, m.p
+    target = np.clip(p.repression * (0.6 + s.threat), 0.0, 1.0)
+    s.repression = s.repression + p.repression_speed * (target - s.repression)
+    s.repression_memory = s.repression_memory + (s.repression - s.repression_memory) / 12.0
+
+
+def restrict_foreign_ngos(m) -> None:
+    """A new restriction on foreign-funded NGOs each time repression ratchets up by
+    ``ngo_step``; the UK reads it as a values issue and relations dip.
+
+    Encodes: "New steps to stop foreign financing of NGOs have been accompanied by an
+    increase in hardline official rhetoric". Parameters: ``ngo_step``, ``ngo_cost``.
+    """
+    s, p = m.s, m.p
+    new_law = s.repression >= s.ngo_level + p.ngo_step
+    s.ngo_level = np.where(new_law, s.repression, s.ngo_level)
+    s.values_concern = np.where(new_law, np.minimum(1.0, s.values_concern + 0.05), s.values_concern)
+    m.contribute("repression", -p.ngo_cost * new_law)
+
+
+def harass_diplomats(m) -> None:
+    """Campaigns against UK diplomats start at a rate that rises with repression and
+    threat; each costs relations and adds to UK escalation pressure.
+
+    Encodes: "the hounding of him looks similar to the sustained harassment
+    experienced by the UK's former ambassador, Tony Brenton". Parameters:
+    ``harassment_rate``, ``harassment_cost``.
+    """
+    s, p = m.s, m.p
+    rate = scaled_rate(p.harassment_rate, 2.0, s.repression) * (0.5 + s.threat) / (0.5 + _THREAT_REFERENCE)
+    s.harassment = m.rng.bernoulli("harassment", np.minimum(rate, 1.0))
+    s.pressure = s.pressure + 0.5 * s.harassment
+    m.contribute("hostility", -p.harassment_cost * s.harassment)
+
+
+def protect_assad(m) -> None:
+    """Russia's Syria stance follows its long-run aim, hardened by its own threat
+    perception, plus noise and any UK move to arm the rebels.
+
+    Encodes: "the Russians are still determined to keep their ally in place and have
+    repeatedly blocked action on the UN Security Council" and "for Syria, read
+    Russia". Parameters: ``syria_divergence``, ``syria_regime_link``,
+    ``syria_volatility``.
+    """
+    s, p = m.s, m.p
+    target = p.syria_divergence + p.syria_regime_link * (s.threat - _THREAT_REFERENCE) + s.syria_offset
+    noise = p.syria_volatility * m.rng.normal("syria")
+    s.syria_divergence = np.clip(s.syria_divergence + 0.1 * (target - s.syria_divergence) + noise, 0, 1)
+
+
+class Kremlin(Actor):
+    name = "kremlin"
+    phase = 0.20
+    rules = (perceive_threat, repress, restrict_foreign_ngos, harass_diplomats, protect_assad)
+    PARAMS = PARAMS

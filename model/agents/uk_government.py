@@ -1,0 +1,195 @@
+"""UK government: values concern, Syria policy, asylum decisions and the response
+ladder to incidents and hostility.
+
+State: ``values_concern`` (0-1), ``pressure`` (escalation pressure, built by
+incidents and harassment, fading each month), ``ladder`` (0 none, 1 protest note,
+2 dialogue suspended, 3 diplomats expelled, 4 sanctions), ``rebel_aid`` (the UK
+has decided to arm Syrian rebels), ``asylum_grants`` (this month).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.agents.base import Actor
+from model.params import ParamSpec
+
+GROUP = "UK government"
+
+# Ladder rungs as multiples of the escalation threshold, and their relations costs
+# as multiples of ``response_cost`` (a note is cheap, sanctions dearest). Invented
+# ratios, ordered as the issue's ladder: note, suspension, expulsions, sanctions.
+RUNG_THRESHOLDS = np.array([1.0, 2.5, 3.5, 6.0])
+RUNG_COSTS = np.array([0.3, 1.0, 2.0, 2.5])
+LADDER_NAMES = ("none", "protest note", "dialogue suspended", "diplomats expelled", "sanctions")
+
+PARAMS = (
+    ParamSpec(
+        "uk_engagement", "UK appetite for engagement", "index 0-1",
+        0.0, 1.0, 0.60, "triangular", 0.15, GROUP,
+        "0 is a UK that escalates at the first provocation, 1 one that absorbs a lot "
+        "to keep engagement; it scales every rung of the response ladder by "
+        "(0.5 + engagement).",
+        "'Achieving a UK version of the 'reset' with Russia was one of the priorities "
+        "William Hague brought with him to the Foreign Office.' Size invented."),
+    ParamSpec(
+        "values_speed", "Speed of UK values concern", "share of gap closed per month",
+        0.01, 0.5, 0.10, "fixed", 0.0, GROUP,
+        "How quickly UK concern about democracy and human rights follows repression.",
+        "'most Conservatives remain just as wary of Russia's credentials on democracy "
+        "and human rights as anyone else.' Speed invented."),
+    ParamSpec(
+        "rebel_aid_chance", "Chance the UK arms Syrian rebels", "per month while divergence > 0.5",
+        0.0, 0.2, 0.03, "uniform", 0.03, GROUP,
+        "Monthly chance that the UK decides to give military aid to the Syrian rebels.",
+        "'William Hague is now exploring options for providing military aid to the "
+        "rebels.' Rate invented; the range includes never."),
+    ParamSpec(
+        "rebel_aid_divergence", "Divergence added by arming rebels", "index points",
+        0.0, 0.4, 0.10, "fixed", 0.0, GROUP,
+        "Lasting rise in the Syria gap once the UK arms the rebels.", "Invented."),
+    ParamSpec(
+        "rebel_aid_cost", "Relations cost of arming rebels", "Goldstein points",
+        0.0, 3.0, 0.8, "triangular", 0.4, GROUP,
+        "Immediate fall in relations when the UK decides to arm the rebels.", "Invented."),
+    ParamSpec(
+        "asylum_grant_share", "Share of asylum cases granted", "probability",
+        0.0, 1.0, 0.70, "beta", 0.10, GROUP,
+        "Share of prominent Russian asylum claims the UK grants.",
+        "'The decision to grant political asylum to Andrei Borodin ... will be taken by "
+        "the Kremlin as another hostile gesture.' Share invented."),
+    ParamSpec(
+        "asylum_cost", "Relations cost of an asylum grant", "Goldstein points",
+        0.0, 2.0, 0.3, "triangular", 0.2, GROUP,
+        "Fall in relations for each prominent asylum grant.", "Invented."),
+    ParamSpec(
+        "escalation_threshold", "Pressure for a protest note", "pressure points",
+        0.2, 5.0, 1.0, "triangular", 0.3, GROUP,
+        "Escalation pressure (1 per minor incident, 4 per major, 0.5 per harassment "
+        "campaign) at which the UK sends a protest note; suspension, expulsions and "
+        "sanctions need 2.5, 3.5 and 6 times as much.",
+        "The Litvinenko affair led to expulsions, so one major incident on top of "
+        "background pressure should reach that rung. Sizes invented."),
+    ParamSpec(
+        "pressure_decay", "Fading of escalation pressure", "share per month",
+        0.02, 0.5, 0.15, "fixed", 0.0, GROUP,
+        "Share of escalation pressure that fades each month.", "Invented: about a four-month half-life."),
+    ParamSpec(
+        "deescalation_chance", "Chance of stepping down the ladder", "per month once pressure has eased",
+        0.0, 0.5, 0.10, "uniform", 0.05, GROUP,
+        "Monthly chance of stepping one rung down once pressure is below half the "
+        "rung below. Resuming the dialogue and lifting sanctions happen this way.",
+        "'A formula of words will be found to gloss over these differences.' Rate invented."),
+    ParamSpec(
+        "response_cost", "Relations cost of suspending the dialogue", "Goldstein points",
+        0.0, 4.0, 1.0, "triangular", 0.5, GROUP,
+        "Fall in relations when the UK suspends the dialogue; a note costs 0.3x, "
+        "expulsions 2x and sanctions 2.5x this (Russia retaliates in kind).", "Invented."),
+    ParamSpec(
+        "expulsion_size", "Diplomats expelled each way", "diplomats",
+        1.0, 10.0, 4.0, "fixed", 0.0, GROUP,
+        "Diplomats each side expels in a round of expulsions.",
+        "Invented from the Litvinenko response of 2007 (four each way), which the "
+        "article calls 'the nadir'."),
+    ParamSpec(
+        "values_pressure", "Escalation pressure from values concern", "pressure points per month",
+        0.0, 0.5, 0.05, "fixed", 0.0, GROUP,
+        "Monthly pressure added per unit of values concern above 0.5.", "Invented."),
+)
+
+
+def weigh_values(m) -> None:
+    """UK values concern follows Russian repression; high concern adds steady
+    pressure to respond.
+
+    Encodes: "the continued erosion of democratic standards in Russia itself which is
+    now impacting on the country's external relations in a way that is becoming
+    impossible to ignore." Parameters: ``values_speed``, ``values_pressure``.
+    """
+    s, p = m.s, m.p
+    s.values_concern = s.values_concern + p.values_speed * (s.repression - s.values_concern)
+    s.pressure = s.pressure + p.values_pressure * np.maximum(0.0, s.values_concern - 0.5)
+
+
+def consider_rebel_aid(m) -> None:
+    """While the Syria gap is wide the UK may decide, once, to arm the rebels: the
+    gap widens for good and relations dip.
+
+    Encodes: "William Hague is now exploring options for providing military aid to
+    the rebels and clearly envisages a future without President Assad as the only
+    acceptable option". Parameters: ``rebel_aid_chance``, ``rebel_aid_divergence``,
+    ``rebel_aid_cost``.
+    """
+    s, p = m.s, m.p
+    decide = ~s.rebel_aid & (s.syria_divergence > 0.5) & m.rng.bernoulli("rebel_aid", p.rebel_aid_chance)
+    s.rebel_aid = s.rebel_aid | decide
+    s.syria_offset = s.syria_offset + p.rebel_aid_divergence * decide
+    m.contribute("syria_divergence", -p.rebel_aid_cost * decide)
+
+
+def decide_asylum(m) -> None:
+    """Each prominent exile's asylum claim is granted with a fixed chance; Moscow
+    reads every grant as hostile.
+
+    Encodes: "The decision to grant political asylum to Andrei Borodin ... will be
+    taken by the Kremlin as another hostile gesture." Parameters:
+    ``asylum_grant_share``, ``asylum_cost``.
+    """
+    s, p = m.s, m.p
+    u = m.rng.uniform("asylum")
+    # Binomial(arrivals, share) by inverse CDF on one uniform; arrivals are 0-3.
+    grants = np.zeros_like(s.arrivals)
+    cdf = np.zeros_like(u)
+    n = s.arrivals
+    q = p.asylum_grant_share
+    for k in range(int(n.max(initial=0))):
+        pk = _binom_pmf(n, k, q)
+        cdf = cdf + pk
+        grants = grants + (u > cdf) * (k < n)
+    s.asylum_grants = grants
+    m.contribute("exiles", -p.asylum_cost * grants)
+
+
+def _binom_pmf(n, k, q):
+    from scipy.special import comb
+
+    return comb(n, k) * q**k * (1 - q) ** np.maximum(n - k, 0) * (k <= n)
+
+
+def climb_ladder(m) -> None:
+    """Escalation pressure fades; the UK climbs to the highest rung whose threshold
+    the pressure reaches (several at once after a grave incident: note, suspension,
+    expulsions, sanctions); once pressure is below half the rung below, it may step
+    down one rung a month (the dialogue resumes, sanctions are lifted).
+
+    Encodes the issue's response ladder to "incidents and hostility", and the
+    article's "more than six years on from the Litvinenko affair" (the expulsions of
+    2007). Parameters: ``uk_engagement``, ``escalation_threshold``,
+    ``pressure_decay``, ``deescalation_chance``, ``response_cost``, ``expulsion_size``.
+    """
+    s, p = m.s, m.p
+    needs = (p.escalation_threshold * (0.5 + p.uk_engagement))[:, None] * RUNG_THRESHOLDS
+    reached = (s.pressure[:, None] >= needs).sum(axis=1)
+    L = s.ladder
+    up = reached > L
+    climbed = np.maximum(L, reached)
+    # Cost of every rung climbed this month: the cumulative cost table, differenced.
+    cum = np.concatenate([[0.0], np.cumsum(RUNG_COSTS)])
+    m.contribute("responses", -p.response_cost * (cum[climbed] - cum[L]))
+    prev_need = np.take_along_axis(needs, np.maximum(L - 1, 0)[:, None], axis=1)[:, 0]
+    down = ~up & (L > 0) & (s.pressure < 0.5 * prev_need) & m.rng.bernoulli("deescalate", p.deescalation_chance)
+    new = climbed - down
+    # Resuming the dialogue is the dialogue's own gain, so it is booked there.
+    m.contribute("dialogue", p.resume_gain * (down & (L == 2)))
+    s.expulsions = np.where((L < 3) & (new >= 3), 2.0 * np.round(p.expulsion_size), 0.0)
+    s.ladder = new
+    s.dialogue_active = new < 2
+    s.sanctions = new >= 4
+    s.pressure = s.pressure * (1.0 - p.pressure_decay)
+
+
+class UKGovernment(Actor):
+    name = "uk_government"
+    phase = 0.40
+    rules = (weigh_values, consider_rebel_aid, decide_asylum, climb_ladder)
+    PARAMS = PARAMS

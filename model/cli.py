@@ -1,0 +1,191 @@
+"""The ``dialogue`` command line.
+
+Every user error prints one line, ``dialogue: error: ...``, and exits with code 2;
+no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from model.errors import DialogueError
+
+
+def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs; values are read as TOML literals (numbers, true/false,
+    "text"), bare words as text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip() or not raw.strip():
+            raise DialogueError(f"--set {item!r}: write it as NAME=VALUE, e.g. --set repression=0.8")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[name.strip()] = value
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="uk-russia-dialogue", prog_name="dialogue")
+def main_group() -> None:
+    """Scenario forecasts of UK-Russia relations from the 2013 Strategic Dialogue."""
+
+
+@main_group.command()
+@click.argument("scenario")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), help="Monte Carlo runs [scenario's, 2000].")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [scenario's].")
+@click.option("--horizon", type=click.IntRange(1, 600), help="Months to simulate [scenario's, 60].")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override a parameter (repeatable), e.g. --set repression=0.8.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the full ensemble as NetCDF.")
+@click.option("--engine", type=click.Choice(["ensemble", "reference"]), default="ensemble",
+              show_default=True, help="'reference' runs one simpy environment per run (slow).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run(scenario, runs, seed, horizon, sets, out, engine, as_json) -> None:
+    """Simulate SCENARIO (a shipped name or a .toml path) and print a summary."""
+    from model import simulate, summarize
+    from model.results import save
+    from model.scenario import load_scenario
+
+    if out and Path(out).suffix != ".nc":
+        raise DialogueError(f"--out {out}: results files end in .nc (NetCDF); try {Path(out).with_suffix('.nc')}")
+    if out and not Path(out).resolve().parent.is_dir():
+        raise DialogueError(f"--out {out}: folder {Path(out).parent} does not exist; create it first")
+    sc = load_scenario(scenario, overrides=parse_sets(sets))
+    ds = simulate(sc, runs=runs, seed=seed, horizon=horizon, engine=engine)
+    summary = summarize(ds)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        click.echo(summary.text())
+    if out:
+        save(ds, out)
+        click.echo(f"\nWrote {out} ({ds.sizes['run']:,} runs x {ds.sizes['time']} months)", err=as_json)
+
+
+@main_group.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    from model.scenario import load_scenario, shipped
+
+    for name in shipped():
+        sc = load_scenario(name)
+        click.echo(f"{name:<22} {sc.description}")
+
+
+@main_group.command()
+@click.argument("scenario")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def params(scenario, as_json) -> None:
+    """List every parameter of SCENARIO: label, units, range, value, default and
+    uncertainty distribution."""
+    from model.params import registry
+    from model.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    rows = []
+    for name, spec in registry().items():
+        st = sc.params[name]
+        rows.append({"name": name, "label": spec.label, "units": spec.units, "group": spec.group,
+                     "low": spec.low, "high": spec.high, "value": st.value, "default": spec.default,
+                     "dist": st.dist, "spread": st.spread, "headline": spec.headline,
+                     "distribution": spec.describe_dist(st.value, st.dist, st.spread),
+                     "help": spec.help, "source": spec.source})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'name':<27}{'value':>8}{'default':>9}  {'range':<16}{'distribution':<38}units")
+    for r in rows:
+        mark = "*" if r["headline"] else " "
+        rng = f"[{r['low']:g}, {r['high']:g}]"
+        click.echo(f"{mark}{r['name']:<26}{r['value']:>8g}{r['default']:>9g}  {rng:<16}"
+                   f"{r['distribution']:<38}{r['units']}")
+    click.echo("\n* headline driver. Full labels, help and sources: dialogue params SCENARIO --json")
+
+
+@main_group.command()
+@click.argument("file")
+def validate(file) -> None:
+    """Check a scenario FILE and report the first problem, if any."""
+    from model.scenario import load_scenario
+
+    sc = load_scenario(file)
+    changed = [n for n, st in sc.params.items() if st.value != _default(n)]
+    click.echo(f"ok: {file} is a valid scenario '{sc.name}' ({len(changed)} parameters differ from defaults)")
+
+
+def _default(name: str) -> float:
+    from model.params import registry
+
+    return registry()[name].default
+
+
+# Commands that live beside their own subsystem (briefing, batch runs, dashboard).
+# Each module keeps heavy imports inside the command body so `dialogue run` stays fast.
+_EXTENSIONS = ("model.brief.command:brief", "model.batch.command:batch", "model.dashboard_command:dashboard")
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for spec in _EXTENSIONS:
+        mod, _, attr = spec.partition(":")
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name and mod.startswith(exc.name):
+                continue  # that subsystem is not installed in this tree
+            raise
+        main_group.add_command(getattr(module, attr))
+
+
+_register_extensions()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command, turning every user error into one line, exit 2."""
+    try:
+        main_group.main(args=argv, prog_name="dialogue", standalone_mode=False)
+    except DialogueError as exc:
+        click.echo(f"dialogue: error: {exc}", err=True)
+        return 2
+    except _NO_ARGS_IS_HELP as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        sub = exc.ctx.info_name if exc.ctx and exc.ctx.parent is not None else ""
+        hint = f" (see 'dialogue {sub + ' ' if sub else ''}--help')"
+        click.echo(f"dialogue: error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("dialogue: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("dialogue: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except SystemExit as exc:  # click exits this way on a closed pipe
+        return int(exc.code or 0)
+    return 0
+
+
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
+    click.exceptions, "NoArgsIsHelp", click.exceptions.UsageError)
+
+
+def entry() -> None:  # pragma: no cover - console script wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
