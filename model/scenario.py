@@ -196,7 +196,10 @@ def _suggest(name: str, options, prefix: str = "") -> str:
 
 def _explain(exc: ValidationError) -> str:
     """One line from the first pydantic error, with bounds and suggestions."""
-    err = exc.errors()[0]
+    # With a union (number or table), report the member that matches the input's shape:
+    # the deepest error that is not merely "this is not a table".
+    errs = exc.errors()
+    err = max(errs, key=lambda e: (e["type"] not in ("model_type", "dict_type"), len(e["loc"])))
     loc = [str(x) for x in err["loc"] if not str(x).startswith(("float", "_ParamEntry", "function"))]
     where = ".".join(loc)
     kind, got = err["type"], err.get("input")

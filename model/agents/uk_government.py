@@ -136,24 +136,12 @@ def decide_asylum(m) -> None:
     ``asylum_grant_share``, ``asylum_cost``.
     """
     s, p = m.s, m.p
-    u = m.rng.uniform("asylum")
-    # Binomial(arrivals, share) by inverse CDF on one uniform; arrivals are 0-3.
     grants = np.zeros_like(s.arrivals)
-    cdf = np.zeros_like(u)
-    n = s.arrivals
-    q = p.asylum_grant_share
-    for k in range(int(n.max(initial=0))):
-        pk = _binom_pmf(n, k, q)
-        cdf = cdf + pk
-        grants = grants + (u > cdf) * (k < n)
+    # One uniform per arrival slot: a run's grants depend only on its own draws.
+    for k in range(int(s.arrivals.max(initial=0))):
+        grants = grants + ((k < s.arrivals) & m.rng.bernoulli(f"asylum:{k}", p.asylum_grant_share))
     s.asylum_grants = grants
     m.contribute("exiles", -p.asylum_cost * grants)
-
-
-def _binom_pmf(n, k, q):
-    from scipy.special import comb
-
-    return comb(n, k) * q**k * (1 - q) ** np.maximum(n - k, 0) * (k <= n)
 
 
 def climb_ladder(m) -> None:
