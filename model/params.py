@@ -24,6 +24,7 @@ kind           per-run draw for value ``v`` and spread ``s`` on range [lo, hi]
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -132,7 +133,8 @@ def sample(spec: ParamSpec, value: float, dist: str, spread: float,
     return lo + (hi - lo) * special.betaincinv(a, b, u)
 
 
-def registry() -> dict[str, ParamSpec]:
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, ParamSpec]:
     """All parameters of all actors, keyed by name, headline drivers first."""
     from model.agents import ACTORS
 
@@ -144,3 +146,8 @@ def registry() -> dict[str, ParamSpec]:
             specs[spec.name] = spec
     head = {n: specs[n] for n in HEADLINE}
     return head | {n: s for n, s in specs.items() if n not in head}
+
+
+def registry() -> dict[str, ParamSpec]:
+    """All parameters of all actors, keyed by name, headline drivers first."""
+    return dict(_registry())
