@@ -98,7 +98,8 @@ def main() -> None:
     lines += ["", "Times are the best of several repeats (5 at 1k and 10k, 2 at 100k, 3 for the ensemble at "
               f"{n:,}; the reference once); peak RSS is the whole Python process, imports included."]
     block = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n## Simulation core\n\n<!-- BEGIN core -->\n<!-- END core -->\n"
+    empty = "# Benchmarks\n\n## Simulation core\n\n<!-- BEGIN core -->\n<!-- END core -->\n"
+    text = DOC.read_text() if DOC.exists() else empty
     text = re.sub(r"<!-- BEGIN core -->.*<!-- END core -->", f"<!-- BEGIN core -->\n{block}\n<!-- END core -->",
                   text, flags=re.S)
     DOC.write_text(text)

@@ -138,5 +138,6 @@ def load(path: str | Path) -> xr.Dataset:
         raise DialogueError(f"{path}: not a readable NetCDF results file ({exc.__class__.__name__})") from None
     missing = [v for v in ("relations", "outcome", "dialogue_active") if v not in ds]
     if missing or "scenario_toml" not in ds.attrs:
-        raise DialogueError(f"{path}: not a results file from 'dialogue run' (missing {', '.join(missing) or 'scenario attributes'})")
+        what = ", ".join(missing) or "scenario attributes"
+        raise DialogueError(f"{path}: not a results file from 'dialogue run' (missing {what})")
     return ds

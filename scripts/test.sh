@@ -11,5 +11,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-python3 -m ruff check model dashboard tests benchmarks
+python3 -m ruff check .
 python3 -m pytest -q "$@"

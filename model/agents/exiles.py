@@ -36,7 +36,8 @@ PARAMS = (
         "major_incident_share", "Share of incidents on the Litvinenko scale", "probability",
         0.0, 1.0, 0.15, "beta", 0.08, GROUP,
         "Share of incidents grave enough to be a state-level affair.",
-        "Invented from the record known in 2013: one Litvinenko-scale affair since 2000 (156 months) is 0.0064 a month, which is "
+        "Invented from the record known in 2013: one Litvinenko-scale affair since "
+        "2000 (156 months) is 0.0064 a month, which is "
         "0.15 of the incident rate at the March 2013 repression level. The article's own "
         "list (one in three) starts with Litvinenko, so it overstates the share."),
     ParamSpec(
