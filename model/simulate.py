@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.engine import ENGINES
+from model.engine import ENGINES, RECORDED
 from model.errors import DialogueError
 from model.results import build_dataset
 from model.scenario import Scenario, load_scenario
+
+# Results held in memory at once; past this, batches stream chunks to disk instead.
+MAX_IN_MEMORY_BYTES = 6e9
 
 
 def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int | None = None,
@@ -32,6 +35,11 @@ def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int
     if run_offset < 0:
         raise DialogueError("run_offset must be 0 or more")
     r = sc.run
+    need = r.runs * r.horizon * sum(np.dtype(dt).itemsize for dt in RECORDED.values())
+    if need > MAX_IN_MEMORY_BYTES:
+        raise DialogueError(
+            f"{r.runs:,} runs x {r.horizon} months needs about {need / 1e9:.1f} GB in memory; "
+            f"use fewer runs, or 'dialogue batch', which streams chunks to disk")
     run_ids = np.arange(run_offset, run_offset + r.runs)
     out, params = ENGINES[engine](sc, run_ids, r.seed, r.horizon)
     return build_dataset(out, params, run_ids, sc, r.seed, r.horizon)

@@ -125,3 +125,8 @@ def test_horizon_and_runs_arguments(baseline):
     assert ds.sizes == {"run": 7, "time": 13}
     with pytest.raises(DialogueError, match="unknown engine"):
         simulate(baseline, runs=7, engine="turbo")
+
+
+def test_too_large_for_memory_points_to_batch(baseline):
+    with pytest.raises(DialogueError, match="needs about 18.7 GB.*dialogue batch"):
+        simulate(baseline, runs=2_000_000, horizon=60)
