@@ -92,6 +92,21 @@ PARAMS = (
         "Invented from the Litvinenko response of 2007 (four each way), which the "
         "article calls 'the nadir'."),
     ParamSpec(
+        "goodwill_buffer", "Goodwill that delays escalation", "share of each rung per Goldstein point",
+        0.0, 0.1, 0.03, "fixed", 0.0, GROUP,
+        "Each point of relations above zero raises every rung of the ladder by this share "
+        "(and each point below lowers it): a government with a working relationship to lose "
+        "escalates later. Capped at +/-50%.",
+        "'The two countries might not become close allies, but a relationship based on trade "
+        "and mutual regard for each other's interests might at least be in the offing.' Size invented."),
+    ParamSpec(
+        "trade_constituency", "Trade constituency for engagement", "share of each rung at strong export growth",
+        0.0, 0.5, 0.20, "triangular", 0.10, GROUP,
+        "How much strongly growing exports raise every rung of the ladder (the term is "
+        "tanh(growth / 10%), so shrinking trade lowers them): business lobbies for calm.",
+        "'Achieving a UK version of the 'reset' with Russia was one of the priorities William "
+        "Hague brought with him to the Foreign Office'; trade is the relationship's ballast. Size invented."),
+    ParamSpec(
         "values_pressure", "Escalation pressure from values concern", "pressure points per month",
         0.0, 0.5, 0.05, "fixed", 0.0, GROUP,
         "Monthly pressure added per unit of values concern above 0.5.", "Invented."),
@@ -150,13 +165,22 @@ def climb_ladder(m) -> None:
     expulsions, sanctions); once pressure is below half the rung below, it may step
     down one rung a month (the dialogue resumes, sanctions are lifted).
 
+    Every rung is raised by engagement, by goodwill (relations above zero) and by a
+    trade constituency (growing exports), so poor relations and shrinking trade make
+    escalation easier.
+
     Encodes the issue's response ladder to "incidents and hostility", and the
     article's "more than six years on from the Litvinenko affair" (the expulsions of
-    2007). Parameters: ``uk_engagement``, ``escalation_threshold``,
-    ``pressure_decay``, ``deescalation_chance``, ``response_cost``, ``expulsion_size``.
+    2007) and "a relationship based on trade and mutual regard for each other's
+    interests". Parameters: ``uk_engagement``, ``escalation_threshold``,
+    ``goodwill_buffer``, ``trade_constituency``, ``pressure_decay``,
+    ``deescalation_chance``, ``response_cost``, ``expulsion_size``.
     """
     s, p = m.s, m.p
-    needs = (p.escalation_threshold * (0.5 + p.uk_engagement))[:, None] * RUNG_THRESHOLDS
+    goodwill = np.clip(1.0 + p.goodwill_buffer * s.relations, 0.5, 1.5)
+    ballast = 1.0 + p.trade_constituency * np.tanh(s.export_growth / 0.10)
+    tolerance = p.escalation_threshold * (0.5 + p.uk_engagement) * goodwill * ballast
+    needs = tolerance[:, None] * RUNG_THRESHOLDS
     reached = (s.pressure[:, None] >= needs).sum(axis=1)
     L = s.ladder
     up = reached > L

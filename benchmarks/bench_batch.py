@@ -1,0 +1,166 @@
+"""Benchmark of ``dialogue batch`` (not a test).
+
+1. Throughput (runs/s), 1 worker (in process) and 2 workers (local processes) side by
+   side on the same batch, with full ensembles written and with summaries only.
+2. Peak memory (RSS summed over the process tree, sampled with psutil) of a
+   1,000,000-run x 60-month batch streamed to disk, and its size on disk.
+
+Prints the figures and writes them into docs/batch.md between the
+``<!-- bench:start -->`` / ``<!-- bench:end -->`` markers, with the date and machine.
+
+    python benchmarks/bench_batch.py                 # full (1M runs: several minutes, ~10 GB in a temp dir)
+    python benchmarks/bench_batch.py --big-runs 200000 --no-docs   # quicker look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "batch.md"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+def run_batch_process(args: list[str], sample: float = 0.1) -> dict:
+    """Run ``python -m model.cli batch ARGS`` and sample the RSS of its process tree."""
+    cmd = [sys.executable, "-m", "model.cli", "batch", *args, "-q"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    peak_tree = peak_one = 0
+    while proc.poll() is None:
+        try:
+            procs = [ps, *ps.children(recursive=True)]
+            rss = []
+            for p in procs:
+                try:
+                    rss.append(p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            peak_tree = max(peak_tree, sum(rss))
+            peak_one = max(peak_one, max(rss, default=0))
+        except psutil.Error:
+            pass
+        time.sleep(sample)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"batch failed ({proc.returncode}): {err.strip()[-500:]}")
+    return {"wall_seconds": seconds, "peak_tree_mb": peak_tree / 2**20, "peak_process_mb": peak_one / 2**20,
+            "stdout": out}
+
+
+def manifest_rate(out: Path) -> tuple[float, float]:
+    m = json.loads((out / "manifest.json").read_text())
+    s = m["last_session"]
+    return s["seconds"], s["runs_per_second"]
+
+
+def du_gb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=40_000, help="runs for the throughput comparison")
+    ap.add_argument("--chunk-size", type=int, default=10_000)
+    ap.add_argument("--big-runs", type=int, default=1_000_000, help="runs for the memory test (0 to skip)")
+    ap.add_argument("--no-docs", action="store_true", help="do not write the figures into docs/batch.md")
+    ap.add_argument("--tmp", default=None, help="scratch folder (default: system temp)")
+    a = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-", dir=a.tmp))
+    free = shutil.disk_usage(tmp).free / 1e9
+    print(f"scratch {tmp} ({free:.0f} GB free); {os.cpu_count()} CPUs ({cpu_model()})", flush=True)
+    rows = []
+    try:
+        for label, extra in (("full ensembles", []), ("summaries only (--variables none)", ["--variables", "none"])):
+            for workers in (1, 2):
+                out = tmp / f"tp-{workers}-{len(extra)}"
+                args = ["baseline", "--runs", str(a.runs), "--horizon", "60", "--chunk-size", str(a.chunk_size),
+                        "--out", str(out), *extra] + (["--workers", str(workers)] if workers > 1 else [])
+                r = run_batch_process(args)
+                secs, rate = manifest_rate(out)
+                rows.append({"what": label, "workers": workers, "runs": a.runs, "seconds": secs, "rate": rate,
+                             "peak_tree_mb": r["peak_tree_mb"]})
+                print(f"{label:<36} workers={workers}: {a.runs:,} runs in {secs:6.1f} s = {rate:7,.0f} runs/s "
+                      f"(peak RSS {r['peak_tree_mb']:.0f} MB)", flush=True)
+                shutil.rmtree(out)
+        big = None
+        if a.big_runs:
+            out = tmp / "big"
+            need = a.big_runs * 9.9e3 / 1e9
+            if need > 0.9 * free:
+                raise SystemExit(f"need ~{need:.0f} GB for {a.big_runs:,} runs; only {free:.0f} GB free")
+            args = ["baseline", "--runs", str(a.big_runs), "--horizon", "60", "--chunk-size", str(a.chunk_size),
+                    "--workers", "2", "--out", str(out)]
+            print(f"memory test: {a.big_runs:,} runs x 60 months, 2 workers, chunk {a.chunk_size:,} ...", flush=True)
+            r = run_batch_process(args, sample=0.05)
+            secs, rate = manifest_rate(out)
+            big = {"runs": a.big_runs, "seconds": secs, "rate": rate, "disk_gb": du_gb(out),
+                   "peak_tree_mb": r["peak_tree_mb"], "peak_process_mb": r["peak_process_mb"],
+                   "wall": r["wall_seconds"]}
+            print(f"  {a.big_runs:,} runs in {secs:.0f} s ({rate:,.0f} runs/s); peak RSS of the process tree "
+                  f"{big['peak_tree_mb']:.0f} MB (largest single process {big['peak_process_mb']:.0f} MB); "
+                  f"{big['disk_gb']:.1f} GB on disk", flush=True)
+            shutil.rmtree(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not a.no_docs:
+        write_docs(rows, big, a)
+
+
+def write_docs(rows: list[dict], big: dict | None, a) -> None:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPUs (`nproc` = "
+             f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}), "
+             f"{cpu_model()}, Python {sys.version.split()[0]}; `python benchmarks/bench_batch.py`. "
+             f"Load average at the end: {load:.1f} (the machine was shared with other jobs, so treat the "
+             "figures as indicative).", "",
+             f"Throughput, scenario `baseline`, {a.runs:,} runs x 60 months, chunk size {a.chunk_size:,}:", "",
+             "| what | workers | seconds | runs/s | peak RSS, process tree |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['what']} | {r['workers']} | {r['seconds']:.1f} | {r['rate']:,.0f} | "
+                     f"{r['peak_tree_mb']:,.0f} MB |")
+    if big:
+        lines += ["", f"Memory: {big['runs']:,} runs x 60 months, all variables, 2 workers, chunk size "
+                  f"{a.chunk_size:,}: peak RSS of the whole process tree **{big['peak_tree_mb']:,.0f} MB** "
+                  f"(largest single process {big['peak_process_mb']:,.0f} MB), {big['seconds']:,.0f} s "
+                  f"({big['rate']:,.0f} runs/s), **{big['disk_gb']:.1f} GB** on disk "
+                  f"({big['disk_gb'] * 1e9 / big['runs'] / 1e3:.1f} KB per run)."]
+    text = DOC.read_text(encoding="utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = head + start + "\n" + "\n".join(lines) + "\n" + end + tail
+    else:
+        text += "\n" + start + "\n" + "\n".join(lines) + "\n" + end + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote the figures into {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""How fast does the dashboard redraw after a slider change? (not a test)
+
+Measures, side by side in one run, at 2,000 runs x 60 months on the Forecast tab:
+
+* AppTest (the app's script in-process, no browser): first load; a slider change
+  to a new value (cold: simulate + headline + chart); returning to an earlier
+  value (cached); the "All six" chart grid, cold and cached. Each row gives the
+  median and worst wall time over several changes and the in-app breakdown
+  (cumulative seconds at the end of each phase, from ``st.session_state["_timing"]``).
+* Browser round trip (if /usr/bin/chromium exists): the real server started by
+  ``dialogue dashboard``, a Playwright keyboard press on a headline slider, timed
+  until the headline figure and the chart image have changed and the app is idle.
+
+Usage::
+
+    python benchmarks/bench_dashboard.py            # print and write docs/dashboard.md
+    python benchmarks/bench_dashboard.py --no-write
+    python benchmarks/bench_dashboard.py --no-browser
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+APP = ROOT / "dashboard" / "app.py"
+DOC = ROOT / "docs" / "dashboard.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+RUNS, HORIZON = 2000, 60
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import streamlit
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), "
+            f"Python {platform.python_version()}, Streamlit {streamlit.__version__}; "
+            f"load average at start {load}")
+
+
+def stats(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.2f} s (worst {max(xs):.2f} s, n={len(xs)})"
+
+
+def breakdown(timings: list[dict]) -> str:
+    keys = ("simulate", "headline", "total")
+    med = {k: statistics.median(t[k] for t in timings) for k in keys}
+    return (f"simulated by {med['simulate']:.2f} s, headline figures by {med['headline']:.2f} s, "
+            f"script done at {med['total']:.2f} s")
+
+
+# ---------------------------------------------------------------- AppTest
+
+
+def bench_apptest(values_cold: list[float]) -> list[tuple[str, str, str]]:
+    from streamlit.testing.v1 import AppTest
+
+    rows = []
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.query_params["runs"] = str(RUNS)
+    at.query_params["horizon"] = str(HORIZON)
+    t = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t
+    assert not at.exception, at.exception
+    rows.append(("First load (simulate baseline, draw fan chart)", f"{first:.2f} s",
+                 breakdown([at.session_state["_timing"]])))
+
+    def change(values, param="repression"):
+        walls, timings = [], []
+        for v in values:
+            at.slider(key=f"p_{param}").set_value(v)
+            t = time.perf_counter()
+            at.run()
+            walls.append(time.perf_counter() - t)
+            timings.append(dict(at.session_state["_timing"]))
+            assert not at.exception, at.exception
+        return walls, timings
+
+    walls, timings = change(values_cold)
+    assert all(t["simulated_now"] for t in timings)
+    rows.append(("Slider change to a new value (cold)", stats(walls), breakdown(timings)))
+    walls, timings = change([*reversed(values_cold[:-1]), 0.6])  # 0.6: the baseline, loaded first
+    assert not any(t["simulated_now"] for t in timings)
+    rows.append(("Return to an earlier value (cached)", stats(walls), breakdown(timings)))
+
+    at.segmented_control(key="chart").set_value("all")
+    at.slider(key="p_repression").set_value(0.5)
+    t = time.perf_counter()
+    at.run()
+    cold_all = time.perf_counter() - t
+    rows.append(("Slider change, all six charts shown (cold)", f"{cold_all:.2f} s",
+                 breakdown([at.session_state["_timing"]])))
+    at.slider(key="p_repression").set_value(values_cold[0])
+    at.run()
+    at.slider(key="p_repression").set_value(0.5)
+    t = time.perf_counter()
+    at.run()
+    rows.append(("Return to an earlier value, all six charts (cached)", f"{time.perf_counter() - t:.2f} s",
+                 breakdown([at.session_state["_timing"]])))
+    return rows
+
+
+# ---------------------------------------------------------------- browser
+
+
+def bench_browser(steps: int) -> list[tuple[str, str, str]]:
+    from test_dashboard_browser import ARGS, CHROMIUM, IDLE_JS, dialogue_cmd, free_port, wait_healthy
+
+    if not Path(CHROMIUM).exists():
+        return [("Browser round trip", "skipped", f"no Chromium at {CHROMIUM}")]
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = subprocess.Popen([*dialogue_cmd(), "dashboard", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        wait_healthy(url, proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(f"{url}/?runs={RUNS}&horizon={HORIZON}")
+            page.locator('[data-testid="stImage"] img').first.wait_for()
+            _idle(page, IDLE_JS)
+            thumb = page.locator('[data-testid="stSlider"]').filter(
+                has_text="Kremlin repressiveness").locator('input[type="range"]')
+
+            def press(key: str) -> tuple[float, float]:
+                img0 = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+                met0 = _metrics(page)
+                thumb.focus()
+                t = time.perf_counter()
+                thumb.press(key)
+                t_metric = t_chart = None
+                while time.perf_counter() - t < 60:
+                    now = time.perf_counter() - t
+                    if t_metric is None and _metrics(page) != met0:
+                        t_metric = now
+                    img = page.locator('[data-testid="stImage"] img').first
+                    if t_chart is None and img.count() and img.get_attribute("src") != img0 \
+                            and page.evaluate(IDLE_JS):
+                        t_chart = now
+                        break
+                    page.wait_for_timeout(20)
+                _idle(page, IDLE_JS)
+                return (t_metric if t_metric is not None else float("nan")), (t_chart or float("nan"))
+
+            cold = [press("ArrowRight") for _ in range(steps)]
+            warm = [press("ArrowLeft") for _ in range(steps)]
+            browser.close()
+        for label, res in (("new value (cold)", cold), ("earlier value (cached)", warm)):
+            metric_t = [m for m, _ in res if m == m]
+            chart_t = [c for _, c in res if c == c]
+            rows.append((f"Browser: key press to {label}, page redrawn", stats(chart_t),
+                         f"headline figures changed after {statistics.median(metric_t):.2f} s (median)"
+                         if metric_t else "headline figures unchanged by this small step"))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=15)
+    return rows
+
+
+def _metrics(page) -> str:
+    return "|".join(page.locator('[data-testid="stMetricValue"]').all_inner_texts())
+
+
+def _idle(page, js: str, settle: float = 0.8) -> None:
+    quiet = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if page.evaluate(js):
+            quiet = quiet or time.monotonic()
+            if time.monotonic() - quiet >= settle:
+                return
+        else:
+            quiet = None
+        page.wait_for_timeout(50)
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(rows: list[tuple[str, str, str]], header: str) -> str:
+    lines = [header, "", "| What | Time | Breakdown |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else f"{START}\n{END}\n"
+    if START not in doc:
+        doc += f"\n{START}\n{END}\n"
+    doc = re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{text}\n{END}", doc, flags=re.S)
+    DOC.write_text(doc, encoding="utf-8")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-write", action="store_true", help="print only; leave docs/dashboard.md alone")
+    ap.add_argument("--no-browser", action="store_true", help="AppTest timings only")
+    ap.add_argument("--steps", type=int, default=5, help="slider changes per measurement")
+    args = ap.parse_args()
+    header = (f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}. "
+              f"{RUNS:,} runs x {HORIZON} months, Forecast tab (fan chart) unless stated.")
+    values = [round(0.61 + 0.02 * i, 2) for i in range(args.steps)]
+    rows = bench_apptest(values)
+    if not args.no_browser:
+        rows += bench_browser(args.steps)
+    text = report(rows, header)
+    print(text)
+    if not args.no_write:
+        write_doc(text)
+        print(f"\nwrote {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Cached computation for the dashboard: simulations, headline figures, charts.
+
+Simulations live in a bounded LRU store shared by all sessions (``st.cache_resource``
+holds the store). An explicit store rather than ``st.cache_data`` because it
+
+* hands back the same read-only Dataset without unpickling ~20 MB per rerun,
+* can say whether a key is cached, so a progress bar appears only for real work,
+* is bounded by total runs as well as entries (ten 10,000-run ensembles would be
+  ~1 GB), so memory stays bounded whatever users do.
+
+Keys are a hash of the resolved scenario TOML, which includes runs, seed and horizon.
+Derived things (headline figures, paired shifts, chart bytes) are cached with
+``st.cache_data(max_entries=...)`` keyed by those hashes, so returning to earlier
+settings redraws from memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+import xarray as xr
+
+from dashboard import state
+from model import simulate
+from model.scenario import Scenario
+
+MAX_DATASETS = 12
+MAX_STORED_RUNS = 60_000          # total runs kept across cached ensembles
+CHUNK_RUNS = 1_000                # progress granularity for large ensembles
+PROGRESS_FROM_RUNS = 5_000        # below this a spinner is enough
+
+# The chart module uses matplotlib's object-oriented API, but styles through
+# ``matplotlib.rc_context``, which changes global rcParams while a figure is built.
+# Deferred downloads are generated on server threads, so every figure is drawn
+# under this lock.
+_MPL_LOCK = threading.Lock()
+
+
+def scenario_key(sc: Scenario) -> str:
+    """Cache key of a resolved scenario (its TOML carries runs, seed, horizon)."""
+    return hashlib.sha256(sc.to_toml().encode()).hexdigest()[:20]
+
+
+class DatasetStore:
+    """Thread-safe LRU of simulated ensembles, bounded by entries and total runs."""
+
+    def __init__(self, max_entries: int = MAX_DATASETS, max_runs: int = MAX_STORED_RUNS) -> None:
+        self.max_entries, self.max_runs = max_entries, max_runs
+        self._data: OrderedDict[str, xr.Dataset] = OrderedDict()
+        self._lock = threading.RLock()
+        self._sim_lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def get(self, key: str) -> xr.Dataset | None:
+        with self._lock:
+            ds = self._data.get(key)
+            if ds is not None:
+                self._data.move_to_end(key)
+            return ds
+
+    def put(self, key: str, ds: xr.Dataset) -> None:
+        with self._lock:
+            self._data[key] = ds
+            self._data.move_to_end(key)
+            while len(self._data) > 1 and (len(self._data) > self.max_entries or self.runs > self.max_runs):
+                self._data.popitem(last=False)
+
+    @property
+    def runs(self) -> int:
+        return sum(int(d.sizes["run"]) for d in self._data.values())
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> DatasetStore:
+    return DatasetStore()
+
+
+def simulate_chunked(sc: Scenario, progress: Callable[[float], None] | None = None) -> xr.Dataset:
+    """Simulate ``sc``; large ensembles in chunks of runs so progress can be shown.
+
+    Every random number is a function of (seed, global run index, month, purpose),
+    so chunking with ``run_offset`` gives exactly the unsplit ensemble.
+    """
+    runs = sc.run.runs
+    if progress is None or runs < PROGRESS_FROM_RUNS:
+        return simulate(sc)
+    parts = []
+    for offset in range(0, runs, CHUNK_RUNS):
+        n = min(CHUNK_RUNS, runs - offset)
+        parts.append(simulate(sc, runs=n, run_offset=offset))
+        progress((offset + n) / runs)
+    ds = xr.concat(parts, dim="run", combine_attrs="override")
+    ds.attrs["runs"] = runs
+    return ds
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    key: str
+    ds: xr.Dataset
+    seconds: float
+    cached: bool
+
+
+def ensemble(sc: Scenario, label: str = "") -> Ensemble:
+    """The simulated ensemble of ``sc``: from the store, or simulated now with a
+    spinner (and a progress bar for large runs)."""
+    key = scenario_key(sc)
+    st_ = store()
+    ds = st_.get(key)
+    if ds is not None:
+        return Ensemble(key, ds, 0.0, True)
+    t0 = time.perf_counter()
+    what = f"Simulating {sc.run.runs:,} futures × {sc.run.horizon} months{label}…"
+    with st.spinner(what, show_time=sc.run.runs >= PROGRESS_FROM_RUNS):
+        bar = st.progress(0.0, text=what) if sc.run.runs >= PROGRESS_FROM_RUNS else None
+        with st_._sim_lock:  # one simulation at a time on a small machine
+            ds = st_.get(key)
+            if ds is None:
+                ds = simulate_chunked(sc, (lambda f: bar.progress(f, text=what)) if bar else None)
+                st_.put(key, ds)
+        if bar is not None:
+            bar.empty()
+    return Ensemble(key, ds, time.perf_counter() - t0, False)
+
+
+# ---------------------------------------------------------------- derived figures
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def headline(key: str, _ds: xr.Dataset) -> state.Headline:
+    return state.headline(_ds)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def shifts(key_current: str, key_preset: str, _current: xr.Dataset, _preset: xr.Dataset) -> list[state.Shift]:
+    return state.shifts(_current, _preset)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def summary_csv(key: str, _ds: xr.Dataset) -> bytes:
+    from model import summarize
+
+    return summarize(_ds).to_frame().to_csv(index=False).encode("utf-8")
+
+
+def netcdf_bytes(ds: xr.Dataset) -> bytes:
+    """The full ensemble as NetCDF (h5netcdf needs a real file, hence the temp file)."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".nc")
+    os.close(fd)
+    try:
+        ds.to_netcdf(path, engine="h5netcdf")
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+# ---------------------------------------------------------------- charts
+
+# id -> (title, caption); drawn by the shared chart module (model/charts.py).
+CHARTS: dict[str, tuple[str, str]] = {
+    "fan": ("Relations index", "Median and 50/80/95% bands of the relations index, "
+                               "on the Goldstein scale with its named bands shaded."),
+    "outcomes": ("Outcome at the horizon", "Probability of each outcome class, with Monte Carlo error bars."),
+    "contributions": ("What moved relations", "Mean total contribution of each driver to the change "
+                                              "in relations over the horizon."),
+    "exports": ("UK goods exports to Russia", "2002-2012 history (ONS) continued by the simulated fan."),
+    "events": ("Key events", "Cumulative probability that each event has happened by each month."),
+    "trajectories": ("Sample futures", "A few individual simulated paths of the relations index."),
+    "compare_fan": ("Relations: current vs preset", "Both fans on one axis (same seed, paired runs)."),
+    "compare": ("Current vs preset", "Headline probabilities of both scenarios side by side."),
+}
+
+
+def _figure(chart: str, ds: xr.Dataset, other: xr.Dataset | None, names: tuple[str, str]):
+    from model import charts
+
+    if chart == "fan":
+        return charts.fan_chart(ds, var="relations", size="slide")
+    if chart == "outcomes":
+        return charts.outcome_chart(ds, size="slide")
+    if chart == "contributions":
+        return charts.contributions_chart(ds, kind="waterfall", size="slide")
+    if chart == "exports":
+        return charts.exports_chart(ds, size="slide")
+    if chart == "events":
+        return charts.events_chart(ds, size="slide")
+    if chart == "trajectories":
+        return charts.trajectories_chart(ds, n=8, size="slide", seed=0)
+    if chart == "compare_fan":
+        return charts.fan_chart(ds, var="relations", size="slide", compare=other)
+    if chart == "compare":
+        return charts.compare_chart({names[0]: ds, names[1]: other}, size="slide")
+    raise KeyError(chart)
+
+
+# On-screen PNGs are drawn 1440 px wide: st.image re-encodes anything wider than
+# 1460 px on every rerun (~0.2-0.3 s per chart), while the main column is never
+# wider than that anyway. Downloads keep the chart module's own resolution.
+SCREEN_WIDTH_PX = 1440
+
+
+def render(chart: str, fmt: str, ds: xr.Dataset, other: xr.Dataset | None = None,
+           names: tuple[str, str] = ("current", "preset"), screen: bool = False) -> bytes:
+    """Draw one chart with the shared chart module and return its file bytes
+    (``model.charts.figure_bytes``: PNG at 1920 x 1080 for slides, SVG, PDF).
+    ``screen=True`` gives a PNG sized for the page instead."""
+    from model import charts
+
+    with _MPL_LOCK:
+        fig = _figure(chart, ds, other, names)
+        if screen:  # the same figure, rasterised at the page's width
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=SCREEN_WIDTH_PX / fig.get_figwidth(),
+                        metadata={"Software": None})
+            return buf.getvalue()
+        return charts.figure_bytes(fig, fmt)
+
+
+@st.cache_data(max_entries=400, show_spinner=False)
+def chart_bytes(key: str, chart: str, fmt: str, _ds: xr.Dataset, _other: xr.Dataset | None = None,
+                names: tuple[str, str] = ("current", "preset"), screen: bool = False) -> bytes:
+    """Cached chart bytes; ``key`` names the dataset(s) the chart is drawn from."""
+    return render(chart, fmt, _ds, _other, names, screen)
+
+
+def charts_zip(items: list[tuple[str, xr.Dataset, xr.Dataset | None, tuple[str, str]]], stem: str) -> bytes:
+    """Every chart as PNG and SVG in one zip file (drawn on demand, for a download)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for chart, ds, other, names in items:
+            for fmt in ("png", "svg"):
+                zf.writestr(f"{stem}_{chart}.{fmt}", render(chart, fmt, ds, other, names))
+    return buf.getvalue()

@@ -1,0 +1,213 @@
+"""One chunk: simulate it, reduce it to partial summaries, write both atomically.
+
+A chunk on disk is two files::
+
+    ensembles/<point>/chunk-000003.nc    the full ensemble of its runs (NetCDF, h5netcdf)
+    partials/<point>/chunk-000003.npz    its partial summaries (counts, horizon slices)
+
+each written to a hidden temporary file and moved into place with ``os.replace``.
+The ``.npz`` is written last, so a chunk is *done* exactly when its ``.npz``
+exists: a chunk killed half-way leaves at most a temporary file (removed on
+``--resume``) or an ensemble file without partials (rewritten on ``--resume``).
+
+The partial summaries are everything the summary table needs, so the summary
+never loads whole ensembles: outcome and event counts, event counts per month,
+the horizon slice of relations and exports and each run's total driver
+contributions (a few numbers per run: exact quantiles and means, not histogram
+approximations, and the same whatever the chunk size).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import platform
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.batch.plan import ChunkTask
+from model.errors import DialogueError
+
+ENSEMBLES = "ensembles"
+PARTIALS = "partials"
+
+# Event names (model.analysis.event_flags) -> summary column slugs.
+EVENT_SLUGS = {
+    "dialogue suspended": "dialogue_suspended",
+    "diplomats expelled": "diplomats_expelled",
+    "sanctions": "sanctions",
+    "major incident on UK soil": "major_incident",
+}
+
+
+def ensemble_path(out: Path, task_point: str, index: int) -> Path:
+    return Path(out) / ENSEMBLES / task_point / f"chunk-{index:06d}.nc"
+
+
+def partial_path(out: Path, task_point: str, index: int) -> Path:
+    return Path(out) / PARTIALS / task_point / f"chunk-{index:06d}.npz"
+
+
+@dataclass
+class ChunkResult:
+    """What a worker hands back. ``dataset``/``partial`` are set only when the
+    coordinator is to write the chunk (Dask cluster: workers may not share a disk)."""
+
+    key: str
+    point: str
+    index: int
+    runs: int
+    seconds: float
+    worker: str
+    dataset: object = None
+    partial: dict | None = None
+
+
+def partial_stats(ds) -> dict[str, np.ndarray]:
+    """Reduce a chunk's Dataset to the partial sums the summary needs."""
+    from model.agents.relations import DRIVERS
+    from model.analysis import event_flags
+    from model.results import OUTCOMES
+
+    outcome = ds["outcome"].values
+    flags = event_flags(ds)
+    by_month = np.stack([v.sum("run").values for v in flags.values()]).astype(np.int64)
+    end = ds.isel(time=-1)
+    return {
+        "n": np.array([ds.sizes["run"]], dtype=np.int64),
+        "run_ids": np.asarray(ds["run"].values, dtype=np.int64),
+        "outcome_counts": np.array([(outcome == k).sum() for k in OUTCOMES], dtype=np.int64),
+        "event_by_month": by_month,                       # (events, time) runs with event by then
+        "relations_end": np.asarray(end["relations"].values, dtype=np.float64),
+        "exports_end": np.asarray(end["exports_gbp_m"].values).astype(np.float64),
+        # Per-run total contribution of each driver, (drivers, runs): exactly as
+        # summarize() computes it before averaging over runs.
+        "driver_run_totals": np.stack([np.asarray(ds[f"contrib_{d}"].sum("time").values, dtype=np.float64)
+                                       for d in DRIVERS]),
+    }
+
+
+def storable(ds, task: ChunkTask):
+    """The chunk as stored: the chosen variables (plus per-run parameters and the
+    outcome), arrays laid out (run, time) contiguously (much faster to write), and
+    attributes saying which chunk of which batch point this is."""
+    import xarray as xr
+
+    if task.variables is not None:
+        keep = [v for v in ds.data_vars if "time" not in ds[v].dims or v in task.variables]
+        ds = ds[keep]
+    data = {name: (var.dims, np.ascontiguousarray(var.values), var.attrs) for name, var in ds.data_vars.items()}
+    out = xr.Dataset(data, coords=ds.coords, attrs=dict(ds.attrs))
+    out.attrs.update({"batch_point": task.point, "batch_chunk": int(task.index),
+                      "run_offset": int(task.run_offset)})
+    return out
+
+
+def _encoding(ds, compress: bool) -> dict:
+    if not compress:
+        return {}
+    return {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars
+            if ds[v].dtype.kind in "fiub"}
+
+
+def _write_netcdf(ds, path: Path, encoding: dict) -> None:
+    """The one place ensemble bytes hit the disk (tests replace it to simulate a full disk)."""
+    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+
+
+def _write_npz(part: dict, path: Path) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, **part)
+
+
+def _atomic(writer, path: Path, *args) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        writer(*args, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
+
+
+def write_chunk(out: Path, task: ChunkTask, ds, part: dict) -> None:
+    """Write one chunk atomically: ensemble first, then partials (the 'done' mark).
+    Disk problems become one-line :class:`DialogueError`s."""
+    try:
+        if ds is not None:
+            enc = _encoding(ds, task.compress)
+            _atomic(lambda d, p: _write_netcdf(d, p, enc), ensemble_path(out, task.point, task.index), ds)
+        _atomic(_write_npz, partial_path(out, task.point, task.index), part)
+    except OSError as exc:
+        raise disk_error(out, task.key, exc) from None
+
+
+def disk_error(out: Path, key: str, exc: OSError) -> DialogueError:
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        why = "the disk is full (no space left on device)"
+        fix = "free some space (or use --variables / --compress to store less)"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS) or isinstance(exc, PermissionError):
+        why = "permission denied"
+        fix = "make the folder writable"
+    else:
+        why = exc.strerror or str(exc) or exc.__class__.__name__
+        fix = "fix the problem"
+    return DialogueError(f"{out}: could not write chunk {key}: {why}; finished chunks are kept: "
+                         f"{fix} and rerun with --resume")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname() or platform.node()}:{os.getpid()}"
+
+
+def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
+    """Simulate one chunk. With ``out``, write it there and return only timings;
+    without, return the stored Dataset and partials for the caller to write."""
+    from model.simulate import simulate
+
+    t0 = time.perf_counter()
+    ds = simulate(task.scenario, runs=task.runs, seed=task.seed, horizon=task.horizon,
+                  run_offset=task.run_offset)
+    part = partial_stats(ds)
+    stored = storable(ds, task) if task.variables != () else None
+    del ds
+    res = ChunkResult(task.key, task.point, task.index, task.runs, 0.0, worker_name())
+    if out is not None:
+        write_chunk(Path(out), task, stored, part)
+    else:
+        res.dataset, res.partial = stored, part
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def chunk_done(out: Path, task: ChunkTask) -> bool:
+    """A chunk is done when its partials exist (and its ensemble, if one is kept)."""
+    if not partial_path(out, task.point, task.index).is_file():
+        return False
+    return task.variables == () or ensemble_path(out, task.point, task.index).is_file()
+
+
+def remove_stale_temporaries(out: Path) -> int:
+    """Delete temporary files left by a killed run; returns how many."""
+    out = Path(out)
+    stale = list(out.glob(".*.partial"))  # manifest and summary tables
+    for sub in (ENSEMBLES, PARTIALS):
+        if (out / sub).is_dir():
+            stale += (out / sub).glob("*/.*.partial")
+    n = 0
+    for f in stale:
+        try:
+            f.unlink()
+            n += 1
+        except OSError:
+            pass
+    return n

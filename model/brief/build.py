@@ -1,0 +1,157 @@
+"""Write a briefing pack atomically: everything goes into a temporary folder beside
+the destination and is moved into place only when every file has been written."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.errors import DialogueError
+
+DEFAULT_SENSITIVITY_RUNS = 1000
+
+
+@dataclass
+class BriefResult:
+    out: Path
+    files: list[Path]
+    content: object
+
+
+def parse_formats(spec: str | None) -> list[str]:
+    from model.charts import FORMATS
+
+    items = [f.strip().lower().lstrip(".") for f in (spec or "png").split(",") if f.strip()]
+    if not items:
+        raise DialogueError("--format: give one or more of png, svg, pdf, e.g. --format png,pdf")
+    bad = [f for f in items if f not in FORMATS]
+    if bad:
+        raise DialogueError(f"unknown format '{bad[0]}'; use one or more of {', '.join(FORMATS)} (e.g. png,pdf)")
+    return list(dict.fromkeys(items))
+
+
+def check_size(size: str) -> str:
+    from model.charts import SIZES
+
+    if size not in SIZES:
+        raise DialogueError(f"unknown size '{size}'; use one of {', '.join(SIZES)}")
+    return size
+
+
+def check_out(out: str | Path) -> Path:
+    """The destination folder: its parent must be an existing, writable folder; the
+    folder itself may exist (files of the same name are replaced) but not as a file."""
+    out = Path(out)
+    parent = out.resolve().parent
+    if out.exists() and not out.is_dir():
+        raise DialogueError(f"--out {out}: exists and is not a folder")
+    if not parent.is_dir():
+        raise DialogueError(f"--out {out}: folder {out.parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK) or (out.is_dir() and not os.access(out, os.W_OK | os.X_OK)):
+        raise DialogueError(f"--out {out}: permission denied; choose a folder you can write to")
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
+    return out
+
+
+def load_inputs(scenarios, from_files, runs, seed):
+    """Datasets for the brief: results files first (in order), then simulated scenarios."""
+    from model import simulate
+    from model.results import load
+    from model.scenario import load_scenario
+
+    if not scenarios and not from_files:
+        raise DialogueError("name at least one SCENARIO or give --from RESULTS.nc")
+    loaded = [load(p) for p in from_files]
+    scs = [load_scenario(s) for s in scenarios]  # every scenario checked before any simulation
+    sims = [simulate(sc, runs=runs, seed=seed) for sc in scs]
+    return loaded + sims
+
+
+def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "brief", from_files=(),
+                formats: str | list[str] = "png", size: str = "slide", runs: int | None = None,
+                seed: int | None = None, sensitivity_runs: int = DEFAULT_SENSITIVITY_RUNS,
+                echo=None) -> BriefResult:
+    """Write the briefing pack to ``out``. Raises DialogueError, leaving nothing
+    behind, for any bad input."""
+    from model import charts
+    from model.brief.content import build_content
+    from model.brief.render import page_figure, page_html
+
+    fmts = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
+    check_size(size)
+    out = check_out(out)
+    datasets = load_inputs(list(scenarios), list(from_files), runs, seed)
+    names = _unique([_safe(str(d.attrs.get("scenario", "results"))) for d in datasets])
+    say = echo or (lambda _msg: None)
+    say(f"Computing judgments and sensitivity ({len(datasets)} scenario(s))...")
+    content = build_content(datasets, names, sensitivity_runs)
+
+    parent = out.resolve().parent
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise DialogueError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the pack is an ordinary folder
+    try:
+        written: list[str] = []
+        images = []
+        main_name = names[0]
+        for name, ds in zip(names, datasets, strict=True):
+            for chart, (func, kw) in charts.CHARTS.items():
+                fig = func(ds, size=size, **kw)
+                for f in fmts:
+                    fn = f"{name}-{chart}.{f}"
+                    (tmp / fn).write_bytes(charts.figure_bytes(fig, f))
+                    written.append(fn)
+                if name == main_name and chart in ("fan", "outcomes", "contributions", "events", "exports",
+                                                   "trajectories"):
+                    images.append((fig.get_suptitle().replace("\n", " "), f"{name}-{chart}",
+                                   charts.figure_bytes(fig, "png", dpi=96)))
+        if len(datasets) > 1:
+            fig = charts.compare_chart(dict(zip(names, datasets, strict=True)), size=size)
+            for f in fmts:
+                (tmp / f"compare.{f}").write_bytes(charts.figure_bytes(fig, f))
+                written.append(f"compare.{f}")
+            images.insert(2, (fig.get_suptitle().replace("\n", " "), "compare",
+                              charts.figure_bytes(fig, "png", dpi=96)))
+        say("Laying out brief.pdf and brief.html...")
+        page = page_figure(content)
+        (tmp / "brief.pdf").write_bytes(charts.figure_bytes(page, "pdf"))
+        (tmp / "brief.html").write_text(page_html(content, images), encoding="utf-8")
+        written += ["brief.pdf", "brief.html"]
+        # Move into place: a new folder is renamed in one step; into an existing folder
+        # each file is replaced atomically.
+        if not out.exists():
+            tmp.rename(out)
+        else:
+            for fn in written:
+                os.replace(tmp / fn, out / fn)
+            shutil.rmtree(tmp, ignore_errors=True)
+    except PermissionError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DialogueError(f"--out {out}: permission denied; choose a folder you can write to") from None
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DialogueError(f"--out {out}: could not write the brief ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BriefResult(out, [out / fn for fn in written], content)

@@ -1,0 +1,39 @@
+"""``dialogue brief``: charts and a one-page brief from one or more scenarios.
+
+Heavy imports (matplotlib, the model) happen inside the command body so that
+registering the command costs nothing for ``dialogue run``.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
+@click.option("--from", "from_files", multiple=True, metavar="RESULTS.nc",
+              help="Use a results file from 'dialogue run --out' (repeatable); listed before any SCENARIO.")
+@click.option("--out", required=True, metavar="DIR", help="Folder to write (created; same-named files replaced).")
+@click.option("--format", "formats", default="png,pdf", show_default=True, metavar="LIST",
+              help="Chart formats, comma-separated: png, svg, pdf.")
+@click.option("--size", default="slide", show_default=True, metavar="slide|a4",
+              help="Chart size: slide (13.3 x 7.5 in, 16:9) or a4 (half an A4 page, landscape).")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), help="Monte Carlo runs [scenario's, 2000].")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [scenario's].")
+@click.option("--sensitivity-runs", type=click.IntRange(10, 1_000_000), default=1000, show_default=True,
+              help="Runs for each re-simulation in 'what would change this judgment' (at most --runs).")
+def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_runs) -> None:
+    """Write briefing charts and a one-page brief (brief.pdf, brief.html) for SCENARIO(s).
+
+    The first scenario is briefed in full; further scenarios are compared with it.
+    """
+    import time
+
+    from model.brief.build import build_brief
+
+    t0 = time.perf_counter()
+    res = build_brief(scenarios, out, from_files=from_files, formats=formats, size=size, runs=runs, seed=seed,
+                      sensitivity_runs=sensitivity_runs, echo=lambda m: click.echo(m, err=True))
+    head = res.content.main.headline
+    click.echo(f"Wrote {len(res.files)} files to {res.out} in {time.perf_counter() - t0:.1f} s")
+    click.echo(f"Headline: {head.text}")

@@ -1,0 +1,302 @@
+"""What the brief says: every number and sentence computed from results Datasets.
+
+Nothing here draws. :func:`build_content` turns one or more results Datasets into a
+:class:`BriefContent` that the PDF and HTML renderers lay out.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from model.analysis import event_flags, phia, prob_with_se
+from model.charts import fmt_pts, lower_first, minus
+from model.params import HEADLINE, registry, sample
+
+# The headline probability the sensitivity analysis ("what would change this
+# judgment") is computed for: relations confrontational or worse at the horizon.
+HEADLINE_OUTCOMES = ("rupture", "confrontation")
+
+PHIA_RULE = ("Probabilities use the PHIA yardstick: remote chance \u22645%, highly unlikely 10\u201320%, "
+             "unlikely 25\u201335%, realistic possibility 40\u201350%, likely 55\u201375%, highly likely "
+             "80\u201390%, almost certain \u226595%. A value in a gap between terms takes the nearer term; "
+             "a value exactly midway takes the term nearer 50% (so 7.5% is highly unlikely, 22.5% "
+             "unlikely, 37.5% and 52.5% realistic possibility, 77.5% likely, 92.5% highly likely).")
+
+EVENT_CLAUSES = {
+    "dialogue suspended": "the Strategic Dialogue is suspended at least once",
+    "diplomats expelled": "diplomats are expelled",
+    "sanctions": "sanctions are imposed",
+    "major incident on UK soil": "a major incident (Litvinenko scale) occurs on UK soil",
+}
+
+
+def lead_in(p: float) -> str:
+    """'It is likely', 'There is a remote chance', ... for a sentence about ``p``."""
+    term = phia(p)
+    if term == "remote chance":
+        return "There is a remote chance"
+    if term == "realistic possibility":
+        return "It is a realistic possibility"
+    return f"It is {term}"
+
+
+def pct(p: float) -> str:
+    """A probability for the page: whole percent, or one decimal below 10%."""
+    return f"{100 * p:.1f}%" if 0 < p < 0.095 else f"{100 * p:.0f}%"
+
+
+def pts(x: float, digits: int = 1) -> str:
+    return fmt_pts(x, digits)
+
+
+@dataclass
+class Judgment:
+    key: str
+    p: float
+    se: float
+    text: str
+
+    @property
+    def term(self) -> str:
+        return phia(self.p)
+
+
+@dataclass
+class Swing:
+    param: str
+    label: str
+    units: str
+    low: float
+    high: float
+    p_low: float
+    p_high: float
+
+    @property
+    def swing(self) -> float:
+        return self.p_high - self.p_low
+
+
+@dataclass
+class ScenarioBrief:
+    name: str
+    ds: xr.Dataset
+    judgments: list[Judgment]
+    headline: Judgment
+
+
+@dataclass
+class BriefContent:
+    title: str
+    subtitle: str
+    description: str
+    scenarios: list[ScenarioBrief]
+    swings: list[Swing]
+    sensitivity_runs: int
+    change_text: str
+    assumptions: list[tuple[str, str, str, str]]
+    notes: list[str]
+    provenance: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def main(self) -> ScenarioBrief:
+        return self.scenarios[0]
+
+
+def month(ts) -> str:
+    return pd.Timestamp(ts).strftime("%b %Y")
+
+
+def horizon(ds: xr.Dataset) -> str:
+    return month(ds["time"].values[-1])
+
+
+def start(ds: xr.Dataset) -> str:
+    return month(pd.Timestamp(ds.attrs.get("start") or ds["time"].values[0]))
+
+
+def headline_probability(ds: xr.Dataset) -> tuple[float, float]:
+    """P(relations confrontational or worse at the horizon) and its standard error."""
+    return prob_with_se(np.isin(ds["outcome"].values.astype(str), HEADLINE_OUTCOMES))
+
+
+def judgments(ds: xr.Dataset) -> list[Judgment]:
+    """Five key judgments, each a probability with its PHIA term, computed from ``ds``."""
+    from model.calibration import trade_history
+
+    h = horizon(ds)
+    init = float(ds.attrs.get("initial_relations", np.nan))
+    end = ds["relations"].isel(time=-1).values.astype(float)
+    out: list[Judgment] = []
+
+    p, se = headline_probability(ds)
+    out.append(Judgment("confrontation_or_worse", p, se,
+                        f"{lead_in(p)} ({pct(p)}) that relations are confrontational or worse by {h} "
+                        f"(index at or below \u22122, or sanctions in force)."))
+    p, se = prob_with_se(end < init)
+    out.append(Judgment("worse_than_start", p, se,
+                        f"{lead_in(p)} ({pct(p)}) that relations are worse in {h} than in {start(ds)} "
+                        f"(median {pts(float(np.median(end)))} against {pts(init)} at the start)."))
+    p, se = prob_with_se(ds["outcome"].values.astype(str) == "rupture")
+    out.append(Judgment("rupture", p, se,
+                        f"{lead_in(p)} ({pct(p)}) that relations rupture by {h}: sanctions in force or "
+                        f"the index at or below \u22126."))
+    flags = {k: v.isel(time=-1).values for k, v in event_flags(ds).items()}
+    top = max(flags, key=lambda k: (flags[k].mean(), k))
+    p, se = prob_with_se(flags[top])
+    out.append(Judgment(f"event:{top}", p, se,
+                        f"{lead_in(p)} ({pct(p)}) that {EVENT_CLAUSES.get(top, top)} by {h}; this is the "
+                        f"likeliest of the key events tracked."))
+    years, hist = trade_history()
+    annual = ds["exports_gbp_m"].isel(time=-1).values.astype(float) * 12
+    p, se = prob_with_se(annual > hist[-1])
+    out.append(Judgment("exports_above_2012", p, se,
+                        f"{lead_in(p)} ({pct(p)}) that UK goods exports to Russia are running above their "
+                        f"{years[-1]} level (\u00a3{hist[-1] / 1000:.1f}bn a year) in {h}."))
+    return out
+
+
+def uncertainty_range(name: str, value: float, dist: str, spread: float) -> tuple[float, float]:
+    """Low and high ends of a parameter's uncertainty range: the bounds of a uniform
+    or triangular distribution; the 5th and 95th percentiles of a normal or beta."""
+    spec = registry()[name]
+    if dist == "fixed" or spread <= 0:
+        return value, value
+    if dist in ("uniform", "triangular"):
+        return max(spec.low, value - spread), min(spec.high, value + spread)
+    lo, hi = sample(spec, value, dist, spread, np.array([0.05, 0.95]))
+    return float(lo), float(hi)
+
+
+def scenario_of(ds: xr.Dataset):
+    from model.scenario import load_scenario_text
+
+    return load_scenario_text(ds.attrs["scenario_toml"], f"{ds.attrs.get('scenario', 'results')}.toml")
+
+
+def sensitivity(ds: xr.Dataset, runs: int) -> list[Swing]:
+    """Re-simulate with each headline driver held at the low and at the high end of its
+    uncertainty range (common random numbers: the results' own seed), and record the
+    headline probability each time."""
+    from model import simulate
+
+    sc = scenario_of(ds)
+    seed = int(ds.attrs.get("seed", sc.run.seed))
+    horizon_months = int(ds.sizes["time"])
+    specs = registry()
+    out = []
+    for name in HEADLINE:
+        st = sc.params[name]
+        lo, hi = uncertainty_range(name, st.value, st.dist, st.spread)
+        ps = []
+        for v in (lo, hi):
+            d = simulate(sc.with_overrides({name: float(v), f"{name}.dist": "fixed"}), runs=runs, seed=seed,
+                         horizon=horizon_months)
+            ps.append(headline_probability(d)[0])
+        out.append(Swing(name, specs[name].label, specs[name].units, lo, hi, ps[0], ps[1]))
+    return out
+
+
+def fmt_value(x: float) -> str:
+    return f"{x:.3g}" if abs(x) >= 0.001 or x == 0 else f"{x:.2e}"
+
+
+def change_text(swings: list[Swing], ds: xr.Dataset, runs: int) -> str:
+    top = max(swings, key=lambda s: (abs(s.swing), s.param))
+    h = horizon(ds)
+    if abs(top.swing) < 0.005:
+        return (f"No headline driver moves the probability of confrontation or worse by {h} by as much as one "
+                f"point across its uncertainty range ({runs:,} runs each).")
+    direction = "raises" if top.swing > 0 else "lowers"
+    others = sorted((s for s in swings if s is not top), key=lambda s: -abs(s.swing))
+    rest = "; ".join(f"{lower_first(s.label)} {100 * s.swing:+.0f} points" for s in others)
+    return minus(f"The judgment turns most on {lower_first(top.label)} ({top.units}). Held at the low end of its range "
+            f"({fmt_value(top.low)}) the probability of confrontation or worse by {h} is {pct(top.p_low)} "
+            f"({phia(top.p_low)}); at the high end ({fmt_value(top.high)}) it is {pct(top.p_high)} "
+            f"({phia(top.p_high)}). Moving it from low to high {direction} the probability by "
+            f"{abs(100 * top.swing):.0f} percentage points. Other headline drivers: {rest}.")
+
+
+def assumptions(ds: xr.Dataset) -> list[tuple[str, str, str, str]]:
+    """(parameter, value, uncertainty, why listed) for the headline drivers and every
+    parameter that differs from its default."""
+    sc = scenario_of(ds)
+    specs = registry()
+    rows = []
+    for name, spec in specs.items():
+        st = sc.params[name]
+        differs = (st.value != spec.default) or (st.dist != spec.dist) or (st.spread != spec.spread)
+        if name not in HEADLINE and not differs:
+            continue
+        why = "headline driver" if name in HEADLINE else ""
+        if differs:
+            why = (why + "; " if why else "") + f"default {spec.default:g}"
+        rows.append((f"{spec.label} ({spec.units})", f"{st.value:g}",
+                     spec.describe_dist(st.value, st.dist, st.spread), why))
+    return rows
+
+
+def build_date() -> str | None:
+    """The build date from SOURCE_DATE_EPOCH (reproducible builds), or None."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return None
+    try:
+        return pd.Timestamp(int(raw), unit="s", tz="UTC").strftime("%Y-%m-%d")
+    except (ValueError, OverflowError):
+        return None
+
+
+def provenance(datasets: list[xr.Dataset]) -> str:
+    parts = []
+    for ds in datasets:
+        a = ds.attrs
+        parts.append(f"'{a.get('scenario', '?')}': seed {a.get('seed', '?')}, {ds.sizes['run']:,} runs, "
+                     f"{start(ds)} to {horizon(ds)}")
+    a = datasets[0].attrs
+    text = (f"Provenance: {'; '.join(parts)}. Model uk-russia-dialogue v{a.get('version', '?')}, git commit "
+            f"{str(a.get('git_commit', 'unknown'))[:12]}.")
+    date = build_date()
+    if date:
+        text += f" Built {date} (SOURCE_DATE_EPOCH)."
+    return text
+
+
+def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs: int) -> BriefContent:
+    main = datasets[0]
+    try:
+        desc = tomllib.loads(main.attrs.get("scenario_toml", "")).get("description", "")
+    except tomllib.TOMLDecodeError:
+        desc = ""
+    scen = []
+    for ds, name in zip(datasets, names, strict=True):
+        js = judgments(ds)
+        scen.append(ScenarioBrief(name, ds, js, js[0]))
+    runs = min(sensitivity_runs, max(1, main.sizes["run"]))
+    swings = sensitivity(main, runs)
+    title = f"UK\u2013Russia relations to {horizon(main)}: scenario '{names[0]}'"
+    others = f", compared with {', '.join(repr(n) for n in names[1:])}" if len(names) > 1 else ""
+    subtitle = (f"Outlook from {start(main)} over {main.sizes['time']} months{others}. "
+                f"{main.sizes['run']:,} simulated futures (seed {main.attrs.get('seed', '?')}).")
+    notes = [
+        PHIA_RULE,
+        "Each probability is the share of simulated runs; \u00b1 figures are 1.96 Monte Carlo standard errors "
+        "(the precision of the simulation, not the uncertainty of the model). Outcome classes at the horizon: "
+        "rupture = sanctions in force or index \u2264 \u22126; confrontation = \u22126 to \u22122; cool = "
+        "\u22122 to +2; thaw = above +2 (Goldstein scale, \u221210 conflict to +10 alliance).",
+        f"Sensitivity: each headline driver held fixed at the low and then the high end of its uncertainty range "
+        f"(bounds of a triangular or uniform distribution; 5th and 95th percentiles of a beta or normal), "
+        f"{runs:,} runs each with the same seed (common random numbers).",
+        "Source: model simulation of the scenario's assumptions; trade history from ONS UK goods exports to "
+        "Russia 2002\u20132012. An exploratory model, not an intelligence assessment.",
+    ]
+    return BriefContent(
+        title=title, subtitle=subtitle, description=desc, scenarios=scen, swings=swings,
+        sensitivity_runs=runs, change_text=change_text(swings, main, runs), assumptions=assumptions(main),
+        notes=notes, provenance=provenance(datasets))

@@ -1,0 +1,242 @@
+"""``dialogue brief``: the pack, its numbers, its determinism and its errors."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model import charts, load_scenario, simulate
+from model.analysis import phia
+from model.cli import main
+from model.results import save
+
+ARGS = ["--runs", "120", "--seed", "7", "--sensitivity-runs", "60", "--size", "a4"]
+
+
+@pytest.fixture(scope="module")
+def results_file(tmp_path_factory):
+    ds = simulate(load_scenario("baseline"), runs=120, seed=7)
+    path = tmp_path_factory.mktemp("res") / "baseline.nc"
+    save(ds, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory, results_file):
+    out = tmp_path_factory.mktemp("p") / "brief"
+    code = main(["brief", "--from", str(results_file), "--out", str(out), "--format", "png,svg,pdf",
+                 "--sensitivity-runs", "60", "--size", "a4"])
+    assert code == 0
+    return out
+
+
+def test_every_format_is_written_and_valid(pack):
+    import pypdf
+
+    names = sorted(p.name for p in pack.iterdir())
+    for chart in charts.CHARTS:
+        for fmt in charts.FORMATS:
+            assert f"baseline-{chart}.{fmt}" in names
+    w, h = charts.SIZES["a4"]
+    img = Image.open(pack / "baseline-fan.png")
+    img.load()
+    assert img.size == (int(w * charts.DPI["a4"]), int(h * charts.DPI["a4"]))
+    for svg in pack.glob("*.svg"):
+        assert ET.parse(svg).getroot().tag.endswith("svg")
+    for pdf in pack.glob("*.pdf"):
+        reader = pypdf.PdfReader(pdf)
+        assert len(reader.pages) == 1, pdf.name
+        assert _fonts_embedded(reader), pdf.name
+    page = pypdf.PdfReader(pack / "brief.pdf").pages[0]
+    assert [round(float(v)) for v in page.mediabox[2:]] == [595, 842]  # A4 in points
+    assert not list(pack.parent.glob(".*partial*"))
+
+
+def _fonts_embedded(reader) -> bool:
+    seen = 0
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            desc = font.get("/FontDescriptor")
+            if desc is None and "/DescendantFonts" in font:
+                desc = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            desc = desc.get_object() if desc is not None else {}
+            if not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                return False
+            seen += 1
+    return seen > 0
+
+
+def test_html_is_self_contained(pack):
+    text = (pack / "brief.html").read_text()
+    assert text.count("data:image/png;base64,") >= 5
+    assert not re.search(r"""(src|href)=["'](?!data:)""", text)
+    for m in re.finditer(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text):
+        import base64
+
+        Image.open(io.BytesIO(base64.b64decode(m.group(1)))).verify()
+
+
+def test_quoted_probabilities_match_the_results(pack, results_file):
+    from model.results import load
+
+    ds = load(results_file)
+    text = (pack / "brief.html").read_text()
+    items = dict(re.findall(r'<li data-key="([^"]+)" data-p="([0-9.]+)">', text))
+    end = ds["relations"].isel(time=-1).values
+    out = ds["outcome"].values.astype(str)
+    expect = {
+        "confrontation_or_worse": np.isin(out, ["rupture", "confrontation"]).mean(),
+        "worse_than_start": (end < ds.attrs["initial_relations"]).mean(),
+        "rupture": (out == "rupture").mean(),
+        "exports_above_2012": (ds["exports_gbp_m"].isel(time=-1).values * 12 > 4791.0).mean(),
+    }
+    for key, p in expect.items():
+        assert float(items[key]) == pytest.approx(p, abs=1e-6), key
+        # the sentence states the PHIA term and the number
+        li = re.search(rf'data-key="{key}"[^>]*>(.*?)</li>', text).group(1)
+        assert phia(p) in li and f"{100 * p:.1f}%" in li
+    ev = [k for k in items if k.startswith("event:")][0]
+    name = ev.split(":", 1)[1]
+    flag = {"dialogue suspended": ~ds["dialogue_active"].astype(bool),
+            "diplomats expelled": ds["expulsions"] > 0, "sanctions": ds["sanctions"].astype(bool),
+            "major incident on UK soil": ds["major_incidents"] > 0}[name].any("time").values
+    assert float(items[ev]) == pytest.approx(flag.mean(), abs=1e-6)
+
+
+def test_sensitivity_names_the_driver_with_the_largest_swing(pack, results_file):
+    from model.brief.content import headline_probability, sensitivity
+    from model.params import registry
+    from model.results import load
+
+    ds = load(results_file)
+    swings = sensitivity(ds, 60)
+    top = max(swings, key=lambda s: abs(s.swing))
+    text = (pack / "brief.html").read_text()
+    assert f"turns most on {charts.lower_first(top.label)}" in text
+    # re-simulating by hand at the high end gives the quoted probability
+    sc = load_scenario("baseline")
+    d = simulate(sc.with_overrides({top.param: top.high, f"{top.param}.dist": "fixed"}), runs=60, seed=7)
+    assert headline_probability(d)[0] == pytest.approx(top.p_high)
+    assert top.param in registry()
+
+
+def test_same_inputs_give_identical_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1362960000")
+    # two charts keep this quick; test_charts checks every chart's bytes are stable
+    monkeypatch.setattr(charts, "CHARTS", {k: charts.CHARTS[k] for k in ("fan", "events")})
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert main(["brief", "baseline", "--out", str(out), "--format", "png", *ARGS]) == 0
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir()) and "brief.pdf" in names
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+    assert "Built 2013-03-11" in (a / "brief.html").read_text()
+
+
+@pytest.mark.parametrize("phia_case", [
+    (0.0, "remote chance"), (0.05, "remote chance"), (0.07, "remote chance"), (0.075, "highly unlikely"),
+    (0.10, "highly unlikely"), (0.20, "highly unlikely"), (0.2249, "highly unlikely"), (0.225, "unlikely"),
+    (0.35, "unlikely"), (0.375, "realistic possibility"), (0.5, "realistic possibility"),
+    (0.525, "realistic possibility"), (0.5251, "likely"), (0.55, "likely"), (0.75, "likely"),
+    (0.775, "likely"), (0.7751, "highly likely"), (0.9, "highly likely"), (0.925, "highly likely"),
+    (0.9251, "almost certain"), (0.95, "almost certain"), (1.0, "almost certain")])
+def test_phia_yardstick_edges(phia_case):
+    from model.brief.content import lead_in
+
+    p, term = phia_case
+    assert phia(p) == term
+    assert term in lead_in(p)
+
+
+def test_phia_rejects_out_of_range():
+    with pytest.raises(ValueError):
+        phia(1.01)
+    with pytest.raises(ValueError):
+        phia(float("nan"))
+
+
+def _bad(capsys, tmp_path, argv):
+    before = set(Path(tmp_path).rglob("*"))
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("dialogue: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    after = set(Path(tmp_path).rglob("*"))
+    assert after == before, after - before
+    return err
+
+
+def test_unknown_scenario(capsys, tmp_path):
+    err = _bad(capsys, tmp_path, ["brief", "baseline", "no_such_scenario", "--out", str(tmp_path / "o"), *ARGS])
+    assert "no_such_scenario" in err
+
+
+def test_unknown_format(capsys, tmp_path):
+    err = _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(tmp_path / "o"), "--format", "png,jpg"])
+    assert "jpg" in err
+
+
+def test_unknown_size(capsys, tmp_path):
+    err = _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(tmp_path / "o"), "--size", "poster"])
+    assert "poster" in err
+
+
+def test_corrupt_results_file(capsys, tmp_path):
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(b"not a netcdf file at all")
+    err = _bad(capsys, tmp_path, ["brief", "--from", str(bad), "--out", str(tmp_path / "o")])
+    assert "bad.nc" in err
+
+
+def test_missing_results_file(capsys, tmp_path):
+    _bad(capsys, tmp_path, ["brief", "--from", str(tmp_path / "none.nc"), "--out", str(tmp_path / "o")])
+
+
+def test_unwritable_folder(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(blocker / "o"), *ARGS])
+    _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(blocker), *ARGS])
+    _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(tmp_path / "missing" / "o"), *ARGS])
+
+
+def test_unwritable_folder_permissions(capsys, tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(locked / "o"), *ARGS])
+    finally:
+        locked.chmod(0o755)
+
+
+def test_no_scenario(capsys, tmp_path):
+    _bad(capsys, tmp_path, ["brief", "--out", str(tmp_path / "o")])
+
+
+def test_failure_midway_leaves_nothing(monkeypatch, tmp_path):
+    from model.brief import render
+
+    def boom(_content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render, "page_figure", boom)
+    monkeypatch.setattr(charts, "CHARTS", {"events": charts.CHARTS["events"]})
+    code = main(["brief", "baseline", "--out", str(tmp_path / "o"), "--format", "png", *ARGS])
+    assert code == 2
+    assert list(tmp_path.iterdir()) == []
+

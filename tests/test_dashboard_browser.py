@@ -1,0 +1,193 @@
+"""End to end: the real server (``dialogue dashboard``) driven by a real browser.
+
+Starts ``dialogue dashboard --port <free port>``, waits for Streamlit's health
+endpoint, then uses Playwright (sync API) with the system Chromium to move a
+headline slider, upload an invalid scenario, and save screenshots under
+``test-artifacts/``. Skipped only when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("DASHBOARD_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"browser test needs Chromium at {CHROMIUM} (CI installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dialogue_cmd() -> list[str]:
+    exe = shutil.which("dialogue")
+    return [exe] if exe else [sys.executable, "-c", "import sys; from model.cli import main; sys.exit(main())"]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"dashboard exited with {proc.returncode}:\n{out}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"dashboard at {url} not healthy after {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The dashboard served by the real command; always stopped afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([*dialogue_cmd(), "dashboard", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group only
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def metric(page, label_start: str) -> str:
+    """Text of the headline metric whose label starts with ``label_start``."""
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile("^" + re.escape(label_start))))
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text()
+
+
+IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                  && !document.querySelector('[data-stale="true"]')"""
+
+
+def wait_idle(page, timeout: float = 60, settle: float = 1.2) -> None:
+    """Until the app has finished its script run: no running indicator and no stale
+    (greyed) elements, continuously for ``settle`` seconds."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if page.evaluate(IDLE_JS):
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= settle:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(150)
+    raise TimeoutError("the app did not become idle")
+
+
+def screenshot(page, name: str) -> Path:
+    """Whole app: Streamlit scrolls inside its main section, so grow the viewport to
+    the content's height first (a plain full-page shot would stop at the fold)."""
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]')]
+        .map(e => e.scrollHeight), document.body.scrollHeight)""")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 6000)})
+    page.wait_for_timeout(300)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 1000})
+    return path
+
+
+def test_slider_upload_and_screenshot(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?runs=1000")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    wait_idle(page)
+    before = metric(page, "Relations")
+
+    # Move "UK-Russia divergence over Syria" from 0.80 to its minimum with the keyboard.
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="divergence over Syria")
+    thumb = slider.locator('input[type="range"]')
+    thumb.focus()
+    thumb.press("Home")
+    page.wait_for_function(
+        """([label, old]) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
+              m.innerText.startsWith(label) &&
+              m.querySelector('[data-testid="stMetricValue"]').innerText !== old)""",
+        arg=["Relations", before], timeout=30_000)
+    after = metric(page, "Relations")
+    assert float(after.replace("−", "-")) > float(before.replace("−", "-")), (before, after)
+    assert "syria_divergence=0" in page.url
+    wait_idle(page)
+    screenshot(page, "dashboard.png")
+
+    # An invalid scenario file: a clear message, no traceback, the app keeps its state.
+    page.set_input_files('[data-testid="stFileUploader"] input[type="file"]', files=[{
+        "name": "bad.toml", "mimeType": "application/toml",
+        "buffer": b'extends = "baseline"\n[params]\nrepression = 7\n'}])
+    err = page.locator('[data-testid="stAlertContentError"]', has_text="Uploaded scenario rejected").first
+    err.wait_for()
+    assert "out of range" in err.inner_text()
+    assert "Traceback" not in page.content()
+    assert metric(page, "Relations") == after
+    wait_idle(page)
+    screenshot(page, "dashboard-upload-error.png")
+
+    # The comparison tab, for the screenshot review.
+    page.get_by_role("tab", name="Compare with preset").click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    wait_idle(page)
+    screenshot(page, "dashboard-compare.png")
+    page.close()
+
+
+def test_link_reproduces_view(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?scenario=crackdown&repression=0.95&runs=500&seed=3&horizon=36")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    wait_idle(page)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Kremlin repressiveness").locator(
+        'input[type="range"]')
+    assert float(thumb.input_value()) == 0.95
+    assert page.locator('[data-testid="stMetricLabel"]', has_text="2016-02").count() >= 1
+    page.close()
