@@ -120,11 +120,11 @@ def headline_row(h: state.Headline, shifts: list[state.Shift] | None, preset_nam
 def chart(chart_id: str, key: str, ds, other=None, names=("current", "preset"), stem: str = "") -> None:
     """One chart from the shared chart module, with its PNG and SVG downloads."""
     try:
-        png = compute.chart_bytes(key, chart_id, "png", ds, other, names, screen=True)
+        svg = compute.chart_bytes(key, chart_id, "svg", ds, other, names, screen=True)
     except Exception as exc:  # one broken chart must not take the page down
         st.warning(f"This chart could not be drawn ({type(exc).__name__}: {exc}).", icon=":material/warning:")
         return
-    st.image(png, width="stretch")
+    st.image(svg.decode("utf-8"), width="stretch")
     row = st.container(horizontal=True, gap="small", vertical_alignment="center", wrap=False)
     with row:
         st.caption(compute.CHARTS[chart_id][1], width="stretch")

@@ -216,25 +216,28 @@ def _figure(chart: str, ds: xr.Dataset, other: xr.Dataset | None, names: tuple[s
     raise KeyError(chart)
 
 
-# On-screen PNGs are drawn 1440 px wide: st.image re-encodes anything wider than
-# 1460 px on every rerun (~0.2-0.3 s per chart), while the main column is never
-# wider than that anyway. Downloads keep the chart module's own resolution.
-SCREEN_WIDTH_PX = 1440
+# On screen, charts are SVG with text left as text (svg.fonttype "none"): the browser
+# sets the glyphs, so matplotlib skips rasterising and PNG encoding, which halves the
+# drawing time (about 0.3 s instead of 0.65 s for the fan chart) and stays sharp at
+# any width. Downloads keep the chart module's own files (fonts as paths, 1920 px PNG).
+SCREEN_RC = {"svg.fonttype": "none", "svg.hashsalt": "dialogue"}
 
 
 def render(chart: str, fmt: str, ds: xr.Dataset, other: xr.Dataset | None = None,
            names: tuple[str, str] = ("current", "preset"), screen: bool = False) -> bytes:
     """Draw one chart with the shared chart module and return its file bytes
     (``model.charts.figure_bytes``: PNG at 1920 x 1080 for slides, SVG, PDF).
-    ``screen=True`` gives a PNG sized for the page instead."""
+    ``screen=True`` gives a light SVG for the page instead (text as text)."""
     from model import charts
 
     with _MPL_LOCK:
         fig = _figure(chart, ds, other, names)
-        if screen:  # the same figure, rasterised at the page's width
+        if screen:  # the same figure, as SVG with live text for the page
+            import matplotlib
+
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=SCREEN_WIDTH_PX / fig.get_figwidth(),
-                        metadata={"Software": None})
+            with matplotlib.rc_context(SCREEN_RC):
+                fig.savefig(buf, format="svg", metadata={"Date": None})
             return buf.getvalue()
         return charts.figure_bytes(fig, fmt)
 

@@ -57,6 +57,8 @@ RECORDED: dict[str, Any] = {
     "rebel_aid": np.bool_,
 } | {f"contrib_{d}": np.float64 for d in DRIVERS}
 
+_STATE_RECORDED = tuple(k for k in RECORDED if not k.startswith("contrib_"))
+
 # State names that differ from their recorded names.
 _STATE_NAME = {"exports_gbp_m": "exports"}
 
@@ -105,29 +107,32 @@ class Model:
         self.campaign = 0.0
         self.reference_terms: dict[str, np.ndarray] | None = None
         self.month = 0
-        self.contrib = {d: np.zeros(self.n) for d in DRIVERS}
-        self.out = {k: np.empty((horizon, self.n), dtype=dt) for k, dt in RECORDED.items()}
+        # One row per driver; ``contrib[d]`` are views, so a month's ledger is cleared,
+        # scaled and recorded as one array.
+        self.contrib_rows = np.zeros((len(DRIVERS), self.n))
+        self.contrib = {d: self.contrib_rows[i] for i, d in enumerate(DRIVERS)}
+        self._out_contrib = np.empty((horizon, len(DRIVERS), self.n))
+        self.out = {k: np.empty((horizon, self.n), dtype=dt) for k, dt in RECORDED.items()
+                    if not k.startswith("contrib_")}
+        self.out |= {f"contrib_{d}": self._out_contrib[:, i, :] for i, d in enumerate(DRIVERS)}
         self.env = simpy.Environment()
 
     # --- used by rules -------------------------------------------------------
     def contribute(self, driver: str, amount) -> None:
         """Book a change in relations to a driver for this month."""
-        self.contrib[driver] = self.contrib[driver] + amount
+        self.contrib[driver] += amount
 
     def record(self) -> None:
         """Store the month's state (called by the relations ledger)."""
         t = self.month
-        for name in RECORDED:
-            if name.startswith("contrib_"):
-                self.out[name][t] = self.contrib[name[8:]]
-            else:
-                self.out[name][t] = getattr(self.s, _STATE_NAME.get(name, name))
+        self._out_contrib[t] = self.contrib_rows
+        for name in _STATE_RECORDED:
+            self.out[name][t] = getattr(self.s, _STATE_NAME.get(name, name))
 
     def new_month(self) -> None:
         self.month += 1
         self.rng.month = self.month
-        for d in DRIVERS:
-            self.contrib[d] = np.zeros(self.n)
+        self.contrib_rows[:] = 0.0
 
     # --- the calendar --------------------------------------------------------
     def election_process(self, name: str, first: int, at: int):

@@ -152,6 +152,15 @@ def pull_toward_equilibrium(m) -> None:
         m.contribute(driver, k * (term - ref[driver]))
 
 
+def _total(rows: np.ndarray) -> np.ndarray:
+    """Row-by-row sum in a fixed order. Not ``rows.sum(axis=0)``: numpy may sum a
+    one-run column pairwise, which would round differently from many runs."""
+    total = rows[0].copy()
+    for row in rows[1:]:
+        total += row
+    return total
+
+
 def close_month(m) -> None:
     """Apply the month's booked contributions to relations, scaled together if they
     would cross a bound, then record the month.
@@ -160,16 +169,15 @@ def close_month(m) -> None:
     parameter.
     """
     s = m.s
-    delta = sum(m.contrib.values())
+    delta = _total(m.contrib_rows)
     lo, hi = BOUNDS
     target = s.relations + delta
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(target > hi, (hi - s.relations) / delta,
                          np.where(target < lo, (lo - s.relations) / delta, 1.0))
     if (scale != 1.0).any():
-        for name in m.contrib:
-            m.contrib[name] = m.contrib[name] * scale
-        delta = sum(m.contrib.values())
+        m.contrib_rows *= scale
+        delta = _total(m.contrib_rows)
     s.relations = np.clip(s.relations + delta, lo, hi)
     m.record()
     m.new_month()

@@ -180,15 +180,16 @@ def climb_ladder(m) -> None:
     goodwill = np.clip(1.0 + p.goodwill_buffer * s.relations, 0.5, 1.5)
     ballast = 1.0 + p.trade_constituency * np.tanh(s.export_growth / 0.10)
     tolerance = p.escalation_threshold * (0.5 + p.uk_engagement) * goodwill * ballast
-    needs = tolerance[:, None] * RUNG_THRESHOLDS
-    reached = (s.pressure[:, None] >= needs).sum(axis=1)
+    reached = np.zeros_like(s.ladder)
+    for factor in RUNG_THRESHOLDS:
+        reached += s.pressure >= tolerance * factor
     L = s.ladder
     up = reached > L
     climbed = np.maximum(L, reached)
     # Cost of every rung climbed this month: the cumulative cost table, differenced.
     cum = np.concatenate([[0.0], np.cumsum(RUNG_COSTS)])
     m.contribute("responses", -p.response_cost * (cum[climbed] - cum[L]))
-    prev_need = np.take_along_axis(needs, np.maximum(L - 1, 0)[:, None], axis=1)[:, 0]
+    prev_need = tolerance * RUNG_THRESHOLDS[np.maximum(L - 1, 0)]
     down = ~up & (L > 0) & (s.pressure < 0.5 * prev_need) & m.rng.bernoulli("deescalate", p.deescalation_chance)
     new = climbed - down
     # Resuming the dialogue is the dialogue's own gain, so it is booked there.
