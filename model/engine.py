@@ -111,6 +111,8 @@ class Model:
         # scaled and recorded as one array.
         self.contrib_rows = np.zeros((len(DRIVERS), self.n))
         self.contrib = {d: self.contrib_rows[i] for i, d in enumerate(DRIVERS)}
+        # Each driver's accumulated, decaying effect on relations (see relations.py).
+        self.stocks = np.zeros((len(DRIVERS), self.n))
         self._out_contrib = np.empty((horizon, len(DRIVERS), self.n))
         self.out = {k: np.empty((horizon, self.n), dtype=dt) for k, dt in RECORDED.items()
                     if not k.startswith("contrib_")}

@@ -13,11 +13,23 @@ constructive        (2, 6]        regular co-operation on shared interests
 partnership         (6, 10]       close alignment (not seen since 1991)
 ==================  ============  ==================================================
 
-Every change in relations is booked to a named driver in ``m.contrib``; the
-ledger below adds the slow pull of each driver towards its equilibrium, then
-applies the month's total. If the total would cross a bound, every contribution
-is scaled by the same factor, so the index stays in [-10, 10] and the
-contributions still sum exactly to the change.
+Dynamics: relations relax towards an equilibrium at rate ``relaxation`` a month,
+and events jolt them. Writing Y = relations - E0, where E0 is the equilibrium at
+the start month's driver levels,
+
+    Y(t+1) = (1 - relaxation) * Y(t) + sum of the month's flows,
+
+where each flow is booked by a rule to a named driver (an incident, a formula of
+words, or a slow driver's pull as it moves away from its start level). Y is then
+exactly the sum of one *stock* per driver, each the driver's past flows decayed
+at the relaxation rate, plus the start gap Y(0) (booked to ``reversion``). Each
+month's ``contrib_<driver>`` is the change in that driver's stock: its new flow
+less the decay of its earlier effect. So the contributions sum exactly to the
+month's change, and summed over time they give each driver's *net* effect on
+relations at that date -- what a briefing means by "what moved relations".
+
+If a month's total would cross a bound, every contribution is scaled by the same
+factor, so the index stays in [-10, 10] and the sums still hold.
 """
 
 from __future__ import annotations
@@ -55,7 +67,7 @@ DRIVER_LABELS = {
     "responses": "UK response ladder",
     "dialogue": "Strategic Dialogue",
     "shocks": "Unforeseen crises and noise",
-    "reversion": "Recovery towards the 2013 equilibrium",
+    "reversion": "Start-month gap closing",
 }
 
 PARAMS = (
@@ -132,9 +144,9 @@ def _slow_drivers(m) -> dict[str, np.ndarray]:
 
 def pull_toward_equilibrium(m) -> None:
     """Relations relax towards an equilibrium set by the slow drivers. Each driver
-    is booked the pull of its change since the start month; ``reversion`` is the
-    pull back to the start month's equilibrium, so "what moved relations" names
-    what changed rather than what was already there.
+    is booked the pull of its change since the start month; the start month's gap
+    to its own equilibrium is the ``reversion`` stock, which decays in
+    :func:`close_month`.
 
     Encodes: "In terms of interests and outlook, the gap between the two governments
     still looks too wide for a substantive breakthrough in relations to be possible"
@@ -146,8 +158,8 @@ def pull_toward_equilibrium(m) -> None:
     terms = _slow_drivers(m)
     if m.reference_terms is None:  # the start month's levels, fixed for the run
         m.reference_terms = terms
+        m.stocks[_REVERSION] = s.relations - (p.relations_anchor + _total(np.array(list(terms.values()))))
     ref = m.reference_terms
-    m.contribute("reversion", k * (p.relations_anchor + sum(ref.values()) - s.relations))
     for driver, term in terms.items():
         m.contribute(driver, k * (term - ref[driver]))
 
@@ -161,14 +173,19 @@ def _total(rows: np.ndarray) -> np.ndarray:
     return total
 
 
+_REVERSION = DRIVERS.index("reversion")
+
+
 def close_month(m) -> None:
-    """Apply the month's booked contributions to relations, scaled together if they
-    would cross a bound, then record the month.
+    """Decay every driver's earlier effect, apply the month's booked contributions
+    to relations (scaled together if they would cross a bound), and record the
+    month.
 
     Encodes the issue's contract that the contributions "sum to that change". No
-    parameter.
+    parameter beyond ``relaxation``.
     """
     s = m.s
+    m.contrib_rows -= m.p.relaxation * m.stocks
     delta = _total(m.contrib_rows)
     lo, hi = BOUNDS
     target = s.relations + delta
@@ -178,6 +195,7 @@ def close_month(m) -> None:
     if (scale != 1.0).any():
         m.contrib_rows *= scale
         delta = _total(m.contrib_rows)
+    m.stocks += m.contrib_rows
     s.relations = np.clip(s.relations + delta, lo, hi)
     m.record()
     m.new_month()
