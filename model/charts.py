@@ -159,8 +159,11 @@ def fmt_pts(x: float, digits: int = 1) -> str:
 
 
 def lower_first(label: str) -> str:
-    """'Incidents on UK soil' -> 'incidents on UK soil' (acronyms kept)."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+    """'Incidents on UK soil' -> 'incidents on UK soil' (acronyms and proper nouns kept)."""
+    proper = ("Russia", "Russian", "Strategic", "Syria", "London", "Moscow", "Kremlin")
+    if label[:2].isupper() or label.split(" ", 1)[0] in proper:
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def month_label(ts) -> str:
@@ -650,10 +653,12 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
     moved = sorted(((d, v) for d, v in totals.items() if d != "reversion"), key=lambda kv: -abs(kv[1]))[:2]
     parts = " and ".join(f"{lower_first(DRIVER_LABELS[d])} ({fmt_pts(v)})" for d, v in moved)
     title = (f"Mean relations move from {fmt_pts(init)} to {fmt_pts(end)} by {horizon_label(ds)}: "
-             f"{parts} pulled hardest; recovery towards equilibrium added {fmt_pts(totals.get('reversion', 0))}")
+             f"{parts} weighed most (net of fading)")
     title = title[0].upper() + title[1:]
-    note = ("Bars: each driver's contribution to the change in relations, summed over the months and averaged over "
-            "runs (hatched up: improved; hatched down: worsened); grey: levels. Contributions add up exactly.")
+    note = ("Bars: each driver's net effect on relations at the horizon (its jolts and pulls, less the part that "
+            "has faded since), averaged over runs (hatched up: improved; hatched down: worsened); grey: levels; "
+            f"'{DRIVER_LABELS['reversion']}': March 2013 relations settling towards their own equilibrium. "
+            "Contributions add up exactly.")
     _frame(fig, title, source_note(ds, note))
 
 
