@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from model.analysis import event_flags, phia, prob_with_se
+from model.analysis import (
+    Shift,
+    event_flags,
+    median_shift,
+    paired_runs,
+    phia,
+    prob_with_se,
+    probability_shift,
+)
 from model.errors import DialogueError
 from model.params import ParamSpec, registry
 from model.scenario import Scenario, load_scenario, load_scenario_text, shipped
@@ -247,64 +255,15 @@ def headline(ds: xr.Dataset) -> Headline:
     )
 
 
-@dataclass(frozen=True)
-class Shift:
-    """Current minus preset for one headline figure, with its Monte Carlo noise."""
-
-    key: str
-    current: float
-    preset: float
-    diff: float
-    se: float
-    lo: float
-    hi: float
-    paired: bool
-
-    @property
-    def within_noise(self) -> bool:
-        return self.lo <= 0.0 <= self.hi
-
-
-def _paired(ds_a: xr.Dataset, ds_b: xr.Dataset) -> bool:
-    """Same runs, same seed, same months: common random numbers, so pair by run."""
-    return (ds_a.sizes == ds_b.sizes and ds_a.attrs.get("seed") == ds_b.attrs.get("seed")
-            and np.array_equal(ds_a["run"].values, ds_b["run"].values))
-
-
 def shifts(current: xr.Dataset, preset: xr.Dataset, boot: int = 400, seed: int = 0) -> list[Shift]:
-    """Shift in each headline figure with a 95% interval.
-
-    Probabilities: with common random numbers the per-run differences of the
-    indicator are paired, so the standard error is that of their mean,
-    ``sd(d) / sqrt(n)`` -- much smaller than the unpaired
-    ``sqrt(se_a^2 + se_b^2)`` because most runs agree. Medians: a paired
-    bootstrap over runs (``boot`` resamples).
-    """
-    paired = _paired(current, preset)
-    out: list[Shift] = []
+    """Shift in each headline figure with a 95% interval (statistics in
+    ``model.analysis``: paired differences for probabilities, a paired bootstrap
+    for medians)."""
+    paired = paired_runs(current, preset)
     ia, ib = indicators(current), indicators(preset)
-    for key, _ in HEADLINE_PROBS:
-        a, b = ia[key].astype(float), ib[key].astype(float)
-        if paired:
-            d = a - b
-            diff, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
-        else:
-            diff = float(a.mean() - b.mean())
-            se = float(np.sqrt(a.var() / a.size + b.var() / b.size))
-        out.append(Shift(key, float(a.mean()), float(b.mean()), diff, se, diff - 1.96 * se,
-                         diff + 1.96 * se, paired))
+    out = [probability_shift(key, ia[key], ib[key], paired) for key, _ in HEADLINE_PROBS]
     la, lb = levels(current), levels(preset)
-    rng = np.random.default_rng(seed)
-    for key, _ in HEADLINE_LEVELS:
-        a, b = la[key], lb[key]
-        diff = float(np.median(a) - np.median(b))
-        n = a.size
-        idx_a = rng.integers(0, n, size=(boot, n))
-        idx_b = idx_a if paired else rng.integers(0, b.size, size=(boot, b.size))
-        reps = np.median(a[idx_a], axis=1) - np.median(b[idx_b], axis=1)
-        lo, hi = np.quantile(reps, [0.025, 0.975])
-        out.append(Shift(key, float(np.median(a)), float(np.median(b)), diff, float(reps.std(ddof=1)),
-                         float(min(lo, diff)), float(max(hi, diff)), paired))
+    out += [median_shift(key, la[key], lb[key], paired, boot, seed) for key, _ in HEADLINE_LEVELS]
     return out
 
 

@@ -18,7 +18,6 @@ naming the file, the key and the fix.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.errors import DialogueError
 from model.params import DIST_KINDS, HEADLINE, DistKind, ParamSpec, registry
+from model.validation import pick_error, suggest, wanted
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 SHIPPED_DIR = Path(os.environ.get("DIALOGUE_SCENARIOS",
@@ -158,13 +158,13 @@ class Scenario(BaseModel):
             if section in ("initial", "calendar", "run") and field:
                 model = {"initial": Initial, "calendar": Calendar, "run": RunSettings}[section]
                 if field not in model.model_fields:
-                    raise DialogueError(f"unknown setting '{key}'{_suggest(field, model.model_fields, section + '.')}")
+                    raise DialogueError(f"unknown setting '{key}'{suggest(field, model.model_fields, section + '.')}")
                 data[section][field] = val
                 continue
             name, attr = section, field or "value"
             specs = registry()
             if name not in specs:
-                raise DialogueError(f"unknown parameter '{name}'{_suggest(name, specs)}")
+                raise DialogueError(f"unknown parameter '{name}'{suggest(name, specs)}")
             if attr not in ("value", "dist", "spread"):
                 raise DialogueError(f"unknown field '{key}': use {name}, {name}.dist or {name}.spread")
             data["params"][name][attr] = val
@@ -189,24 +189,16 @@ def _as_setting(entry: float | _ParamEntry) -> dict[str, Any]:
     return {"value": entry}
 
 
-def _suggest(name: str, options, prefix: str = "") -> str:
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
-    return f"; did you mean '{prefix}{close[0]}'?" if close else ""
-
-
 def _explain(exc: ValidationError) -> str:
     """One line from the first pydantic error, with bounds and suggestions."""
-    # With a union (number or table), report the member that matches the input's shape:
-    # the deepest error that is not merely "this is not a table".
-    errs = exc.errors()
-    err = max(errs, key=lambda e: (e["type"] not in ("model_type", "dict_type"), len(e["loc"])))
+    err = pick_error(exc)
     loc = [str(x) for x in err["loc"] if not str(x).startswith(("float", "_ParamEntry", "function"))]
     where = ".".join(loc)
     kind, got = err["type"], err.get("input")
     if kind == "extra_forbidden":
         parent_fields = _fields_at(loc[:-1])
         section = ".".join(loc[:-1]) or "the top level"
-        return f"unknown key '{loc[-1]}' in [{section}]{_suggest(loc[-1], parent_fields)}"
+        return f"unknown key '{loc[-1]}' in [{section}]{suggest(loc[-1], parent_fields)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         lo, hi = _bounds_at(loc)
         return f"{where} = {got!r} is out of range; it must be between {lo} and {hi}"
@@ -216,10 +208,7 @@ def _explain(exc: ValidationError) -> str:
         return f"{where} = {got!r} is not a distribution; use one of {', '.join(DIST_KINDS)}"
     if kind == "missing":
         return f"{where} is missing"
-    want = {"float_type": "a number", "int_type": "a whole number", "bool_type": "true or false",
-            "string_type": "text in quotes", "dict_type": "a table", "model_type": "a table",
-            "tuple_type": "a list", "list_type": "a list"}.get(kind, err["msg"].lower())
-    return f"{where} must be {want}, got {got!r} ({type(got).__name__})"
+    return f"{where} {wanted(err)}"
 
 
 def _fields_at(loc: list[str]):
@@ -288,7 +277,7 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
         raise DialogueError(f"{ref} is a folder, not a scenario file")
     names = ", ".join(shipped()) or "none"
     raise DialogueError(f"scenario '{ref}' not found: no such file, and no shipped scenario of "
-                        f"that name (shipped: {names}){_suggest(ref, shipped())}")
+                        f"that name (shipped: {names}){suggest(ref, shipped())}")
 
 
 def _read(path: Path) -> _File:
@@ -312,7 +301,7 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> _File:
     specs = registry()
     for name, entry in f.params.items():
         if name not in specs:
-            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{_suggest(name, specs)}")
+            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{suggest(name, specs)}")
         _check_param(specs[name], _as_setting(entry), where)
     return f
 

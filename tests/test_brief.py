@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pdfcheck import fonts_embedded
 from PIL import Image
 
 from model import charts, load_scenario, simulate
@@ -52,26 +53,10 @@ def test_every_format_is_written_and_valid(pack):
     for pdf in pack.glob("*.pdf"):
         reader = pypdf.PdfReader(pdf)
         assert len(reader.pages) == 1, pdf.name
-        assert _fonts_embedded(reader), pdf.name
+        assert fonts_embedded(reader), pdf.name
     page = pypdf.PdfReader(pack / "brief.pdf").pages[0]
     assert [round(float(v)) for v in page.mediabox[2:]] == [595, 842]  # A4 in points
     assert not list(pack.parent.glob(".*partial*"))
-
-
-def _fonts_embedded(reader) -> bool:
-    seen = 0
-    for page in reader.pages:
-        fonts = page["/Resources"].get_object().get("/Font", {})
-        for ref in fonts.values():
-            font = ref.get_object()
-            desc = font.get("/FontDescriptor")
-            if desc is None and "/DescendantFonts" in font:
-                desc = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
-            desc = desc.get_object() if desc is not None else {}
-            if not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                return False
-            seen += 1
-    return seen > 0
 
 
 def test_html_is_self_contained(pack):

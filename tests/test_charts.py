@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import matplotlib
 import numpy as np
 import pytest
+from pdfcheck import fonts_embedded
 from PIL import Image
 
 from model import charts, load_scenario, simulate
@@ -86,23 +87,7 @@ def test_svg_and_pdf_are_valid_and_fonts_embedded(ds, tmp_path):
     path = charts.save_figure(fig, tmp_path / "o.pdf")
     reader = pypdf.PdfReader(path)
     assert len(reader.pages) == 1
-    assert _fonts_embedded(reader)
-
-
-def _fonts_embedded(reader) -> bool:
-    seen = 0
-    for page in reader.pages:
-        fonts = page["/Resources"].get_object().get("/Font", {})
-        for ref in fonts.values():
-            font = ref.get_object()
-            desc = font.get("/FontDescriptor")
-            if desc is None and "/DescendantFonts" in font:
-                desc = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
-            desc = desc.get_object() if desc is not None else {}
-            if not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                return False
-            seen += 1
-    return seen > 0
+    assert fonts_embedded(reader)
 
 
 def test_bytes_are_deterministic(ds):

@@ -26,7 +26,6 @@ key and the fix.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 import tomllib
@@ -38,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.errors import DialogueError
 from model.params import registry
+from model.validation import pick_error, suggest, wanted
 
 MAX_POINTS = 100_000
 
@@ -91,20 +91,15 @@ class Sweep(BaseModel):
         return [{k: float(v[i]) for k, v in cols.items()} for i in range(n)]
 
 
-def _suggest(name: str, options) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _explain(exc: ValidationError) -> str:
-    err = exc.errors()[0]
+    err = pick_error(exc)
     loc = [str(x) for x in err["loc"]]
     where = ".".join(loc) or "the file"
     kind, got = err["type"], err.get("input")
     if kind == "extra_forbidden":
         parent = Sweep.model_fields if len(loc) == 1 else SweepParam.model_fields
         section = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "the top level"
-        return f"unknown key '{loc[-1]}' in {section}{_suggest(loc[-1], parent)}"
+        return f"unknown key '{loc[-1]}' in {section}{suggest(loc[-1], parent)}"
     if kind == "missing":
         return f"'{where}' is missing"
     if kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long"):
@@ -114,9 +109,7 @@ def _explain(exc: ValidationError) -> str:
         return f"{where} = {got!r} is out of range; it must be {bound}"
     if kind == "literal_error":
         return f"{where} = {got!r}: use \"grid\" or \"lhs\""
-    want = {"float_type": "a number", "int_type": "a whole number", "string_type": "text in quotes",
-            "dict_type": "a table", "model_type": "a table", "list_type": "a list"}.get(kind, err["msg"].lower())
-    return f"{where} must be {want}, got {got!r}"
+    return f"{where} {wanted(err)}"
 
 
 def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
@@ -128,7 +121,7 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
     specs = registry()
     for name, p in sw.params.items():
         if name not in specs:
-            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{_suggest(name, specs)}; "
+            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{suggest(name, specs)}; "
                                 "'dialogue params baseline' lists them")
         spec = specs[name]
         rng = f"[{spec.low:g}, {spec.high:g}]"
