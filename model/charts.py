@@ -697,9 +697,9 @@ def _draw_stacked(fig, ds: xr.Dataset) -> None:
     top = movers[0]
     effect = "cost relations" if totals[top] < 0 else "added to relations"
     title = (f"By {horizon_label(ds)}, {lower_first(DRIVER_LABELS[top])} has {effect} {abs(totals[top]):.1f} points "
-             f"on average and recovery towards equilibrium has added back {fmt_pts(totals.get('reversion', 0))}: "
-             f"net change {fmt_pts(net[-1])}")
-    note = "Cumulative mean contribution of each driver since the start (areas stack above and below zero)."
+             f"on average, net of fading; relations have moved {fmt_pts(net[-1])} in all")
+    note = ("Each area: a driver's net effect on mean relations at each date (its jolts and pulls so far, less the "
+            "part that has faded); areas stack above and below zero and add up to the black line.")
     _frame(fig, title, source_note(ds, note))
 
 
