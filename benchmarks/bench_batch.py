@@ -29,18 +29,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "batch.md"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from machine import cpu_model  # noqa: E402
 
 
 def run_batch_process(args: list[str], sample: float = 0.1) -> dict:

@@ -239,30 +239,30 @@ def wrap_lines(text: str, width_in: float, size: float, weight: str = "normal") 
     return lines
 
 
-def _width_in(fig) -> float:
-    """Width of a Figure or SubFigure in inches (a SubFigure's from its grid slot)."""
+def _size_in(fig, horizontal: bool) -> float:
+    """Width (or height) of a Figure or SubFigure in inches; a SubFigure's comes
+    from its slot in the parent's grid."""
     spec = getattr(fig, "_subplotspec", None)
     if spec is None:
-        return fig.get_figwidth()
-    parent_w = _width_in(fig._parent)
+        return fig.get_figwidth() if horizontal else fig.get_figheight()
     gs = spec.get_gridspec()
-    ratios = np.asarray(gs.get_width_ratios() or [1] * gs.ncols, dtype=float)
-    cols = range(spec.colspan.start, spec.colspan.stop)
-    right, left = gs.right if gs.right is not None else 1.0, gs.left if gs.left is not None else 0.0
-    return parent_w * (right - left) * float(ratios[list(cols)].sum() / ratios.sum())
+    if horizontal:
+        ratios, n, span = gs.get_width_ratios(), gs.ncols, spec.colspan
+        lo, hi = (gs.left if gs.left is not None else 0.0), (gs.right if gs.right is not None else 1.0)
+    else:
+        ratios, n, span = gs.get_height_ratios(), gs.nrows, spec.rowspan
+        lo, hi = (gs.bottom if gs.bottom is not None else 0.0), (gs.top if gs.top is not None else 1.0)
+    ratios = np.asarray(ratios or [1] * n, dtype=float)
+    share = float(ratios[list(range(span.start, span.stop))].sum() / ratios.sum())
+    return _size_in(fig._parent, horizontal) * (hi - lo) * share
+
+
+def _width_in(fig) -> float:
+    return _size_in(fig, horizontal=True)
 
 
 def _height_in(fig) -> float:
-    """Height of a Figure or SubFigure in inches."""
-    spec = getattr(fig, "_subplotspec", None)
-    if spec is None:
-        return fig.get_figheight()
-    parent_h = _height_in(fig._parent)
-    gs = spec.get_gridspec()
-    ratios = np.asarray(gs.get_height_ratios() or [1] * gs.nrows, dtype=float)
-    rows = range(spec.rowspan.start, spec.rowspan.stop)
-    top, bottom = gs.top if gs.top is not None else 1.0, gs.bottom if gs.bottom is not None else 0.0
-    return parent_h * (top - bottom) * float(ratios[list(rows)].sum() / ratios.sum())
+    return _size_in(fig, horizontal=False)
 
 
 def _wrap(fig, text: str, font_pt: float, frac: float = 0.97, weight: str = "normal") -> str:
