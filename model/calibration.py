@@ -34,7 +34,9 @@ class TradeCalibration:
     trend_growth: float        # OLS log-linear trend 2002-2012, as simple annual rate
     growth_2012: float         # last observed year-on-year growth
     mean_growth_2002_2011: float  # arithmetic mean of yearly growth, the article's "21%"
-    log_growth_sd: float       # sd of annual log growth (volatility)
+    log_growth_sd: float       # sd of annual log growth (year-to-year volatility)
+    residual_sd: float         # sd of log exports around the log-linear trend
+    residual_ar1: float        # lag-one-year autocorrelation of those deviations
     exports_2012: float        # GBP million, calendar 2012
     monthly_start: float       # GBP million in March 2013 if the trend since mid-2012 held
 
@@ -43,7 +45,9 @@ class TradeCalibration:
 def calibrate_trade(start_growth: float | None = None) -> TradeCalibration:
     years, exports = trade_history()
     logs = np.log(exports)
-    slope = np.polyfit(years, logs, 1)[0]
+    coef = np.polyfit(years, logs, 1)
+    slope = coef[0]
+    resid = logs - np.polyval(coef, years)
     growth = np.diff(logs)
     simple = np.exp(growth) - 1
     g2012 = float(simple[-1])
@@ -55,6 +59,8 @@ def calibrate_trade(start_growth: float | None = None) -> TradeCalibration:
         growth_2012=g2012,
         mean_growth_2002_2011=float(simple[:-1].mean()),
         log_growth_sd=float(growth.std(ddof=1)),
+        residual_sd=float(resid.std(ddof=2)),
+        residual_ar1=float(np.corrcoef(resid[:-1], resid[1:])[0, 1]),
         exports_2012=float(exports[-1]),
         monthly_start=float(monthly),
     )

@@ -176,6 +176,7 @@ def initial_state(scenario: Scenario, n: int) -> SimpleNamespace:
         threat=full(min(1.0, 2.5 * ini.protest)), syria_divergence=full(ini.syria_divergence),
         syria_offset=np.zeros(n), ngo_level=full(ini.repression), values_concern=full(ini.repression),
         exports=full(ini.exports_gbp_m), export_growth=full(np.log1p(ini.export_growth)),
+        export_trend=full(np.log(ini.exports_gbp_m)), export_dev=np.zeros(n),
         us_russia=full(ini.us_russia), pressure=full(ini.pressure), ladder=ladder,
         dialogue_active=ladder < 2, sanctions=ladder >= 4, sanctions_before=ladder >= 4,
         expulsions=np.zeros(n), incidents=np.zeros(n, dtype=np.int64),

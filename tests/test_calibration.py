@@ -23,6 +23,7 @@ def test_calibrated_reference_numbers():
     assert 0.15 < c.trend_growth < 0.17  # log-linear OLS 2002-2012
     assert 0.19 < c.mean_growth_2002_2011 < 0.23  # the article's "averaged 21%"
     assert c.log_growth_sd == pytest.approx(np.diff(np.log(e)).std(ddof=1))
+    assert 0.18 < c.residual_sd < 0.20 and -0.2 < c.residual_ar1 < 0.05
 
 
 def test_trade_defaults_sit_on_the_calibration():
@@ -32,7 +33,9 @@ def test_trade_defaults_sit_on_the_calibration():
     assert c.growth_2012 < g.default < c.trend_growth
     lo, hi = g.default - g.spread, g.default + g.spread
     assert lo <= c.growth_2012 and hi >= c.trend_growth  # the spread covers both readings
-    assert specs["trade_volatility"].default == pytest.approx(c.log_growth_sd, abs=0.005)
+    assert specs["trade_volatility"].default == pytest.approx(c.residual_sd, abs=0.005)
+    # Deviations barely persist from one year to the next: monthly persistence^12 ~ annual AR(1).
+    assert abs(specs["trade_persistence"].default ** 12 - c.residual_ar1) < 0.2
     ini = Initial()
     assert ini.exports_gbp_m == pytest.approx(c.monthly_start, rel=0.01)
     assert ini.export_growth == pytest.approx(c.growth_2012, abs=0.001)

@@ -237,3 +237,16 @@ def test_ledger_books_every_change_and_respects_bounds(make_model):
     assert np.allclose(m.s.relations, -10.0)
     booked = sum(m.out[f"contrib_{d}"][0] for d in relations.DRIVERS)
     np.testing.assert_allclose(m.out["relations"][0] - before, booked, atol=1e-12)
+
+
+def test_export_deviations_revert_to_trend(make_model):
+    m = make_model(n=20000)
+    start = m.s.exports.copy()
+    for month in range(120):
+        m.rng.month = month
+        trade.grow_exports(m)
+    dev = np.log(m.s.exports) - m.s.export_trend
+    # Stationary: the spread of deviations settles at trade_volatility instead of growing.
+    assert abs(dev.std() - m.p.trade_volatility[0]) < 0.02
+    growth = np.log(m.s.exports / start)
+    assert abs(np.median(growth) - 10 * np.log1p(m.p.trade_growth[0])) < 0.05
