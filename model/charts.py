@@ -467,6 +467,14 @@ def _generic_title(ds: xr.Dataset, var: str) -> str:
             f"(80% of runs {np.quantile(end, 0.1):.3g} to {np.quantile(end, 0.9):.3g})")
 
 
+def _relations_ylabel(fig) -> str:
+    """The relations axis label, shortened where the panel is too short for it
+    (a rotated label longer than its axes runs into the title)."""
+    if _height_in(fig) >= 4.0:
+        return "Relations index (Goldstein points,\n\u221210 conflict to +10 alliance)"
+    return "Relations index\n(Goldstein, \u221210 to +10)"
+
+
 def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Dataset | None) -> None:
     from matplotlib.lines import Line2D
 
@@ -492,7 +500,7 @@ def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Data
         ylim = _relations_ylim(ys + ([init] if init is not None else []))
         _shade_bands(ax, ylim)
         ax.set_ylim(*ylim)
-        ax.set_ylabel("Relations index (Goldstein points,\n\u221210 conflict to +10 alliance)")
+        ax.set_ylabel(_relations_ylabel(fig))
     else:
         ax.set_ylabel(VAR_LABELS.get(var, var))
     _mark_start(ax, ds, init, fmt_pts if var == "relations" else (lambda v: f"{v:.3g}"))
@@ -838,7 +846,7 @@ def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
     ax.set_ylim(*ylim)
     _mark_start(ax, ds, init)
     _date_axis(ax, ds)
-    ax.set_ylabel("Relations index (Goldstein points,\n\u221210 conflict to +10 alliance)")
+    ax.set_ylabel(_relations_ylabel(fig))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3)
     touched = float((rel <= -2).any(axis=1).mean())
     med = float(f[0.5].iloc[-1])
