@@ -120,7 +120,7 @@ def bench_apptest(values_cold: list[float]) -> list[tuple[str, str, str]]:
 
 
 def bench_browser(steps: int) -> list[tuple[str, str, str]]:
-    from test_dashboard_browser import ARGS, CHROMIUM, IDLE_JS, dialogue_cmd, free_port, wait_healthy
+    from test_dashboard_browser import ARGS, CHROMIUM, IDLE_JS, dialogue_cmd, free_port, wait_healthy, wait_idle
 
     if not Path(CHROMIUM).exists():
         return [("Browser round trip", "skipped", f"no Chromium at {CHROMIUM}")]
@@ -139,7 +139,7 @@ def bench_browser(steps: int) -> list[tuple[str, str, str]]:
             page.set_default_timeout(120_000)
             page.goto(f"{url}/?runs={RUNS}&horizon={HORIZON}")
             page.locator('[data-testid="stImage"] img').first.wait_for()
-            _idle(page, IDLE_JS)
+            wait_idle(page, timeout=120, settle=0.8, poll_ms=50)
             thumb = page.locator('[data-testid="stSlider"]').filter(
                 has_text="Kremlin repressiveness").locator('input[type="range"]')
 
@@ -160,7 +160,7 @@ def bench_browser(steps: int) -> list[tuple[str, str, str]]:
                         t_chart = now
                         break
                     page.wait_for_timeout(20)
-                _idle(page, IDLE_JS)
+                wait_idle(page, timeout=120, settle=0.8, poll_ms=50)
                 return (t_metric if t_metric is not None else float("nan")), (t_chart or float("nan"))
 
             cold = [press("ArrowRight") for _ in range(steps)]
@@ -181,19 +181,6 @@ def bench_browser(steps: int) -> list[tuple[str, str, str]]:
 
 def _metrics(page) -> str:
     return "|".join(page.locator('[data-testid="stMetricValue"]').all_inner_texts())
-
-
-def _idle(page, js: str, settle: float = 0.8) -> None:
-    quiet = None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if page.evaluate(js):
-            quiet = quiet or time.monotonic()
-            if time.monotonic() - quiet >= settle:
-                return
-        else:
-            quiet = None
-        page.wait_for_timeout(50)
 
 
 # ---------------------------------------------------------------- report

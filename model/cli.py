@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import click
@@ -53,13 +52,11 @@ def main_group() -> None:
 def run(scenario, runs, seed, horizon, sets, out, engine, as_json) -> None:
     """Simulate SCENARIO (a shipped name or a .toml path) and print a summary."""
     from model import simulate, summarize
-    from model.results import save
+    from model.results import check_output_path, save
     from model.scenario import load_scenario
 
-    if out and Path(out).suffix != ".nc":
-        raise DialogueError(f"--out {out}: results files end in .nc (NetCDF); try {Path(out).with_suffix('.nc')}")
-    if out and not Path(out).resolve().parent.is_dir():
-        raise DialogueError(f"--out {out}: folder {Path(out).parent} does not exist; create it first")
+    if out:
+        check_output_path(out)
     sc = load_scenario(scenario, overrides=parse_sets(sets))
     ds = simulate(sc, runs=runs, seed=seed, horizon=horizon, engine=engine)
     summary = summarize(ds)

@@ -106,14 +106,20 @@ def build_dataset(out: dict[str, np.ndarray], params: dict[str, np.ndarray], run
     return ds
 
 
-def save(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write NetCDF atomically (temporary file, then rename): a failed write never
-    leaves a half-written file at ``path``."""
+def check_output_path(path: str | Path) -> Path:
+    """Refuse a results path that cannot work, before any simulating is done."""
     path = Path(path)
     if path.suffix != ".nc":
         raise DialogueError(f"{path}: results files end in .nc (NetCDF); try {path.with_suffix('.nc')}")
-    if not path.parent.exists():
+    if not path.resolve().parent.is_dir():
         raise DialogueError(f"{path.parent}: folder does not exist; create it first")
+    return path
+
+
+def save(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write NetCDF atomically (temporary file, then rename): a failed write never
+    leaves a half-written file at ``path``."""
+    path = check_output_path(path)
     tmp = path.with_name(f".{path.name}.partial")
     try:
         ds.to_netcdf(tmp, engine="h5netcdf")

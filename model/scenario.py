@@ -27,7 +27,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.errors import DialogueError
-from model.params import DIST_KINDS, HEADLINE, DistKind, ParamSpec, registry
+from model.params import DIST_KINDS, DistKind, ParamSpec, registry
 from model.validation import pick_error, suggest, wanted
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -375,6 +375,3 @@ def load_scenario_text(text: str, name: str = "uploaded") -> Scenario:
         except DialogueError as exc:
             raise DialogueError(str(exc).replace(str(path), name)) from None
 
-
-def headline_params() -> tuple[str, ...]:
-    return HEADLINE

@@ -102,9 +102,9 @@ IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
                   && !document.querySelector('[data-stale="true"]')"""
 
 
-def wait_idle(page, timeout: float = 60, settle: float = 1.2) -> None:
+def wait_idle(page, timeout: float = 60, settle: float = 1.2, poll_ms: int = 150) -> None:
     """Until the app has finished its script run: no running indicator and no stale
-    (greyed) elements, continuously for ``settle`` seconds."""
+    (greyed) elements, continuously for ``settle`` seconds (checked every ``poll_ms``)."""
     deadline = time.monotonic() + timeout
     quiet_since = None
     while time.monotonic() < deadline:
@@ -114,7 +114,7 @@ def wait_idle(page, timeout: float = 60, settle: float = 1.2) -> None:
                 return
         else:
             quiet_since = None
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(poll_ms)
     raise TimeoutError("the app did not become idle")
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 if TYPE_CHECKING:
     from model.engine import Model
     from model.params import ParamSpec
@@ -44,6 +46,4 @@ class Actor:
 def scaled_rate(base, gain, repression):
     """A monthly rate that is ``base`` at repression 0.5 and rises e-fold per
     ``1/gain`` of repression: one shape for every repression-driven event rate."""
-    import numpy as np
-
     return base * np.exp(gain * (repression - 0.5))

@@ -175,8 +175,8 @@ def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
     from model.simulate import simulate
 
     t0 = time.perf_counter()
-    ds = simulate(task.scenario, runs=task.runs, seed=task.seed, horizon=task.horizon,
-                  run_offset=task.run_offset)
+    # Seed and horizon come from the point's resolved scenario; only the runs differ per chunk.
+    ds = simulate(task.scenario, runs=task.runs, run_offset=task.run_offset)
     part = partial_stats(ds)
     stored = storable(ds, task) if task.variables != () else None
     del ds

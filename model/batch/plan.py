@@ -65,14 +65,6 @@ class ChunkTask:
     def key(self) -> str:
         return f"{self.point}/chunk-{self.index:06d}"
 
-    @property
-    def seed(self) -> int:
-        return self.scenario.run.seed
-
-    @property
-    def horizon(self) -> int:
-        return self.scenario.run.horizon
-
 
 @dataclass
 class BatchPlan:
