@@ -84,7 +84,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-batch-", dir=a.tmp))
     free = shutil.disk_usage(tmp).free / 1e9
     print(f"scratch {tmp} ({free:.0f} GB free); {os.cpu_count()} CPUs ({cpu_model()})", flush=True)
-    rows = []
+    rows, checks = [], []
     try:
         for label, extra in (("full ensembles", []), ("summaries only (--variables none)", ["--variables", "none"])):
             for workers in (1, 2):
@@ -97,6 +97,8 @@ def main() -> None:
                              "peak_tree_mb": r["peak_tree_mb"]})
                 print(f"{label:<36} workers={workers}: {a.runs:,} runs in {secs:6.1f} s = {rate:7,.0f} runs/s "
                       f"(peak RSS {r['peak_tree_mb']:.0f} MB)", flush=True)
+                if workers == 1:
+                    checks.append(estimate_and_verify(args, out))
                 shutil.rmtree(out)
         big = None
         if a.big_runs:
@@ -120,6 +122,23 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     if not a.no_docs:
         write_docs(rows, big, a)
+
+
+def estimate_and_verify(args: list[str], out: Path) -> dict:
+    """The --dry-run disk estimate against the bytes written, and the time a --resume of
+    the finished batch takes to verify every chunk (sizes, sha256, identities)."""
+    fresh = [f"{a}-dry" if a == str(out) else a for a in args]  # the estimate for the whole batch
+    plan = subprocess.run([sys.executable, "-m", "model.cli", "batch", *fresh, "--dry-run"],
+                          capture_output=True, text=True, check=True).stdout
+    est = plan.split("estimate: ")[1].split(" on disk")[0]
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "model.cli", "batch", *args, "--resume", "-q"], capture_output=True,
+                   check=True)
+    verify = time.perf_counter() - t0
+    used = du_gb(out)
+    print(f"  dry-run disk estimate {est}; written {used:.3f} GB; "
+          f"--resume verifying every chunk: {verify:.1f} s", flush=True)
+    return {"estimate": est, "written_gb": used, "verify_seconds": verify}
 
 
 def write_docs(rows: list[dict], big: dict | None, a) -> None:

@@ -16,17 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+import logging  # noqa: E402
+
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import compute, state, widgets  # noqa: E402
+from dashboard.safe import checked, file_stem, md, plain  # noqa: E402
 from model.agents.relations import band_of  # noqa: E402
+from model.analysis import Z95  # noqa: E402
 from model.errors import DialogueError  # noqa: E402
 from model.params import registry  # noqa: E402
 from model.scenario import Scenario, load_scenario_text  # noqa: E402
 
 BAD_EVENTS = {"rupture", "dialogue suspended", "diplomats expelled"}
 TABS = ("Forecast", "Compare with preset", "Share & export")
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- scenario resolution
@@ -50,7 +55,7 @@ def resolve(ss) -> tuple[Scenario, Scenario, Scenario, dict[str, float]]:
             ss["scenario"] = state.preset_names()[0]
             widgets.on_scenario_change()
             raise
-        st.error(f"{exc}. Still showing the last valid assumptions.", icon=":material/error:")
+        st.error(md("{}. Still showing the last valid assumptions.", exc), icon=":material/error:")
         preset, current, preset_run, overrides = (load_scenario_text(last[0], "preset"),
                                                   load_scenario_text(last[1], "current"),
                                                   load_scenario_text(last[2], "preset"), last[3])
@@ -97,21 +102,29 @@ def headline_row(h: state.Headline, shifts: list[state.Shift] | None, preset_nam
                       delta_color="off" if noisy else ("inverse" if bad else "normal"),
                       delta_arrow="off" if noisy else "auto",
                       delta_description=None if s is None else ("within noise" if noisy else "vs preset"))
-            st.caption(caption)
+            st.caption(checked(caption))
 
-    for col, (key, label) in zip(cols, state.HEADLINE_PROBS, strict=False):
+    labels = state.CARD_LABELS
+    month, year = state.month_name(h.horizon)
+    # No-break spaces (\u00a0) keep "Feb 2018" and "±2.1 pts (95%)" whole when a caption wraps.
+    for col, (key, _) in zip(cols, state.HEADLINE_PROBS, strict=False):
         p, se = h.probs[key]
-        show(col, key, label, pct(p), lambda d: f"{100 * d:+.1f} pts",
-             f"**{h.words(key)}** · ±{100 * se:.1f} pts s.e.", True)
+        show(col, key, labels[key], pct(p), lambda d: f"{100 * d:+.1f} pts",
+             md("by {}\u00a0{} · **{}** · ±{}\u00a0pts\u00a0(95%)", month, year, h.words(key),
+                f"{100 * Z95 * se:.1f}"), True)
     rel = h.medians["relations"]
-    show(cols[3], "relations", f"Relations, {h.horizon}", f"{rel:+.2f}", lambda d: f"{d:+.2f}",
-         f"median · **{band_of(np.array([rel]))[0]}** (Goldstein −10 to +10)", False)
+    show(cols[3], "relations", labels["relations"], f"{rel:+.2f}", lambda d: f"{d:+.2f}",
+         md("median in {}\u00a0{} · **{}** (Goldstein −10 to +10)", month, year, band_of(np.array([rel]))[0]),
+         False)
     ex = h.medians["exports"]
-    show(cols[4], "exports", f"Exports, {h.horizon}", money(ex), lambda d: money(d, signed=True),
-         "median · UK goods to Russia, per month", False)
+    show(cols[4], "exports", labels["exports"], money(ex), lambda d: money(d, signed=True),
+         md("median in {}\u00a0{} · UK goods to Russia, per month", month, year), False)
     if shifts:
-        st.caption(f"Arrows: shift from the **{preset_name}** preset (same seed, run by run); grey means "
-                   "within Monte Carlo noise. Details in *Compare with preset*.")
+        st.caption(md("± is the 95% Monte Carlo interval (1.96 standard errors) from the finite number of runs. "
+                      "Arrows: shift from the **{}** preset (same seed, run by run); grey means within Monte "
+                      "Carlo noise. Details in *Compare with preset*.", preset_name))
+    else:
+        st.caption("± is the 95% Monte Carlo interval (1.96 standard errors) from the finite number of runs.")
 
 
 # ---------------------------------------------------------------- charts
@@ -122,12 +135,14 @@ def chart(chart_id: str, key: str, ds, other=None, names=("current", "preset"), 
     try:
         svg = compute.chart_bytes(key, chart_id, "svg", ds, other, names, screen=True)
     except Exception as exc:  # one broken chart must not take the page down
-        st.warning(f"This chart could not be drawn ({type(exc).__name__}: {exc}).", icon=":material/warning:")
+        log.exception("chart %s could not be drawn", chart_id)
+        st.warning(md("This chart could not be drawn ({}: {}).", type(exc).__name__, exc),
+                   icon=":material/warning:")
         return
     st.image(svg.decode("utf-8"), width="stretch")
     row = st.container(horizontal=True, gap="small", vertical_alignment="center", wrap=False)
     with row:
-        st.caption(compute.CHARTS[chart_id][1], width="stretch")
+        st.caption(plain(compute.CHARTS[chart_id][1]), width="stretch")
         st.download_button("PNG", data=_deferred(chart_id, "png", ds, other, names),
                            file_name=f"{stem}_{chart_id}.png", mime="image/png",
                            key=f"dl_{chart_id}_png", type="tertiary", icon=":material/download:",
@@ -171,14 +186,14 @@ def compare_tab(cur: compute.Ensemble, pre: compute.Ensemble, shifts: list[state
                 preset: Scenario, overrides: dict[str, float], stem: str) -> None:
     preset_name = preset.name
     if cur.key == pre.key:
-        st.info(f"The current assumptions are exactly the **{preset_name}** preset. Move a slider "
-                "to see how the forecast shifts.", icon=":material/info:")
+        st.info(md("The current assumptions are exactly the **{}** preset. Move a slider to see how the "
+                   "forecast shifts.", preset_name), icon=":material/info:")
     else:
         specs = registry()
         moved = "; ".join(f"{specs[n].label} {_fmt(n, preset.value(n))} → {_fmt(n, v)}"
                           for n, v in overrides.items()) or "run settings only"
-        st.markdown(f"**Current assumptions vs {preset_name}**: {moved}. Both simulated with the same "
-                    f"seed and runs (common random numbers), so each run is compared with its twin.")
+        st.markdown(md("**Current assumptions vs {}**: {}. Both simulated with the same seed and runs "
+                       "(common random numbers), so each run is compared with its twin.", preset_name, moved))
     if shifts:
         import pandas as pd
 
@@ -190,14 +205,15 @@ def compare_tab(cur: compute.Ensemble, pre: compute.Ensemble, shifts: list[state
                 (lambda x: f"{x:+.2f}") if s.key == "relations" else (lambda x: f"£{x:,.0f}m"))
             d = (lambda x: f"{100 * x:+.1f} pts") if prob else (
                 (lambda x: f"{x:+.2f}") if s.key == "relations" else (lambda x: money(x, signed=True)))
-            rows.append({"figure": labels[s.key], preset_name: f(s.preset), "current": f(s.current),
+            rows.append({"figure": labels[s.key], "preset: " + preset_name: f(s.preset), "current": f(s.current),
                          "shift": d(s.diff), "95% interval": f"{d(s.lo)} to {d(s.hi)}",
                          "reading": "within Monte Carlo noise" if s.within_noise else
                          ("higher" if s.diff > 0 else "lower") + " beyond noise"})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        st.caption("Probability shifts: mean of the per-run differences of the event indicator, ±1.96 × its "
-                   "standard error (paired runs). Medians: paired bootstrap over runs. A shift whose "
-                   "interval contains zero is within Monte Carlo noise; add runs to resolve it.")
+        st.caption("Probability shifts: mean of the per-run differences of the event indicator; its 95% "
+                   "interval is ±1.96 standard errors (paired runs), as every ± on this page. Medians: paired "
+                   "bootstrap over runs, 95%. A shift whose interval contains zero is within Monte Carlo noise; "
+                   "add runs to resolve it.")
     names = ("current", preset_name)
     pick = st.segmented_control("Comparison chart", ["compare_fan", "compare"], default="compare_fan",
                                 format_func={"compare_fan": "Both fans", "compare": "Side by side"}.get,
@@ -217,7 +233,7 @@ def export_tab(current: Scenario, cur: compute.Ensemble, pre: compute.Ensemble, 
     from urllib.parse import urlencode
 
     base = (st.context.url or "").split("?")[0]
-    st.code(f"{base}?{urlencode(st.query_params.to_dict())}", language=None, wrap_lines=True)
+    st.code(base + "?" + urlencode(st.query_params.to_dict()), language=None, wrap_lines=True)
     if st.session_state["scenario"].startswith(state.UPLOAD_PREFIX):
         st.warning("A link cannot carry an uploaded file: share the scenario TOML below instead.",
                    icon=":material/warning:")
@@ -229,8 +245,8 @@ def export_tab(current: Scenario, cur: compute.Ensemble, pre: compute.Ensemble, 
                            help="The resolved scenario: `dialogue run` on this file reproduces the forecast.")
         st.download_button("Results (NetCDF)", data=lambda: compute.netcdf_bytes(cur.ds), file_name=f"{stem}.nc",
                            mime="application/x-netcdf", icon=":material/dataset:", on_click="ignore",
-                           help=f"Every run and month ({cur.ds.sizes['run']:,} × {cur.ds.sizes['time']}); "
-                                "open with xarray or `model.results.load`.")
+                           help=md("Every run and month ({} × {}); open with xarray or `model.results.load`.",
+                                   f"{cur.ds.sizes['run']:,}", cur.ds.sizes["time"]))
         st.download_button("Summary (CSV)", data=compute.summary_csv(cur.key, cur.ds), file_name=f"{stem}_summary.csv",
                            mime="text/csv", icon=":material/table:", on_click="ignore",
                            help="Headline quantities with Monte Carlo standard errors and PHIA wording.")
@@ -244,7 +260,7 @@ def export_tab(current: Scenario, cur: compute.Ensemble, pre: compute.Ensemble, 
     for chart_id, ds, other, names in items:
         row = st.container(horizontal=True, gap="small", vertical_alignment="center")
         with row:
-            st.markdown(compute.CHARTS[chart_id][0])
+            st.markdown(plain(compute.CHARTS[chart_id][0]))
             for fmt in ("png", "svg"):
                 st.download_button(fmt.upper(), data=_deferred(chart_id, fmt, ds, other, names),
                                    file_name=f"{stem}_{chart_id}.{fmt}", mime=compute_mime(fmt),
@@ -260,19 +276,21 @@ def main() -> None:
 
     t0 = time.perf_counter()
     marks: dict[str, float] = {}
-    st.set_page_config(page_title="UK–Russia relations: scenario forecast", page_icon=":material/public:",
+    # The favicon is an emoji, drawn by the browser: a ":material/..." icon would be
+    # fetched from fonts.gstatic.com, a request to another host on every page load.
+    st.set_page_config(page_title="UK–Russia relations: scenario forecast", page_icon="🌍",
                        layout="wide", initial_sidebar_state="expanded")
     ss = st.session_state
     try:
         widgets.init_session(ss, st.query_params.to_dict())
     except DialogueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         st.stop()
 
     try:
         preset, current, preset_run, overrides = resolve(ss)
     except DialogueError as exc:
-        st.error(f"{exc}. Showing the first shipped scenario instead.", icon=":material/error:")
+        st.error(md("{}. Showing the first shipped scenario instead.", exc), icon=":material/error:")
         preset, current, preset_run, overrides = resolve(ss)
     marks["resolve"] = time.perf_counter() - t0
     widgets.sidebar(preset)
@@ -280,28 +298,28 @@ def main() -> None:
     marks["sidebar"] = time.perf_counter() - t0
 
     preset_name = preset.name
-    stem = current.name.replace(" ", "_")
+    stem = file_stem(current.name)
     r = current.run
     st.title("UK–Russia relations: scenario forecast")
-    st.caption(f"Scenario **{current.name}** · {r.runs:,} simulated futures · seed {r.seed} · "
-               f"{r.horizon} months from {current.initial.start}. Probabilities carry their Monte Carlo "
-               "standard error and the PHIA yardstick wording.")
+    st.caption(md("Scenario **{}** · {} simulated futures · seed {} · {} months from {}. Probabilities carry "
+                  "their 95% Monte Carlo interval and the PHIA yardstick wording.",
+                  current.name, f"{r.runs:,}", r.seed, r.horizon, current.initial.start))
     if overrides:
         specs = registry()
         moved = "; ".join(f"{specs[n].label} {_fmt(n, preset.value(n))} → {_fmt(n, v)}" for n, v in overrides.items())
-        st.caption(f"Changed from **{preset_name}**: {moved}.")
+        st.caption(md("Changed from **{}**: {}.", preset_name, moved))
     for msg in ss.get("problems", []):
-        st.warning(msg, icon=":material/link_off:")
+        st.warning(plain(msg), icon=":material/link_off:")
     if ss.get("upload_error"):
-        st.error(f"Uploaded scenario rejected: {ss['upload_error']}. Still showing the last valid "
-                 "assumptions.", icon=":material/error:")
+        st.error(md("Uploaded scenario rejected: {}. Still showing the last valid assumptions.",
+                    ss["upload_error"]), icon=":material/error:")
 
     try:
         cur = compute.ensemble(current)
         pre = cur if preset_run.to_toml() == current.to_toml() else compute.ensemble(
-            preset_run, label=f" for the {preset_name} preset")
+            preset_run, label=" for the " + preset_name + " preset")
     except DialogueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         st.stop()
 
     marks["simulate"] = time.perf_counter() - t0
@@ -325,4 +343,17 @@ def main() -> None:
     ss["_timing"] = marks | {"simulated_now": not cur.cached}
 
 
-main()
+def run_page() -> None:
+    """The page, with a last guard: an unexpected error (a bug, not bad input, which
+    raises DialogueError) is logged with its traceback on the server and shown to the
+    user as one line, never as a traceback or a blank page."""
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - Streamlit's rerun/stop signals are not Exceptions
+        log.exception("dashboard: unexpected error")
+        st.error(md("dashboard: error: something unexpected went wrong ({}); it is logged on the server. "
+                    "Pick a scenario or press Reset to scenario to carry on.", type(exc).__name__),
+                 icon=":material/error:")
+
+
+run_page()

@@ -29,6 +29,7 @@ import streamlit as st
 import xarray as xr
 
 from dashboard import state
+from dashboard.safe import checked, md
 from model import simulate
 from model.scenario import Scenario
 
@@ -129,8 +130,8 @@ def ensemble(sc: Scenario, label: str = "") -> Ensemble:
     if ds is not None:
         return Ensemble(key, ds, 0.0, True)
     t0 = time.perf_counter()
-    what = f"Simulating {sc.run.runs:,} futures × {sc.run.horizon} months{label}…"
-    with st.spinner(what, show_time=sc.run.runs >= PROGRESS_FROM_RUNS):
+    what = md("Simulating {} futures × {} months{}…", f"{sc.run.runs:,}", sc.run.horizon, label)
+    with st.spinner(checked(what), show_time=sc.run.runs >= PROGRESS_FROM_RUNS):
         bar = st.progress(0.0, text=what) if sc.run.runs >= PROGRESS_FROM_RUNS else None
         with st_._sim_lock:  # one simulation at a time on a small machine
             ds = st_.get(key)

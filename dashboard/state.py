@@ -129,8 +129,31 @@ def parse_upload(name: str, data: bytes) -> tuple[Scenario, str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise DialogueError(f"{name}: not a text file (scenario files are UTF-8 TOML)") from None
+    check_upload_extends(name, text)
     sc = load_scenario_text(text, name)
     return sc, sc.to_toml()
+
+
+def check_upload_extends(name: str, text: str) -> None:
+    """An upload may extend only a shipped scenario, by name: a path would read files
+    on the server, and its error would tell the uploader whether they exist. The
+    message is the same whatever the path points at. (The model's loader refuses path
+    ``extends`` in uploads too; this check keeps the dashboard safe on its own.)"""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(text.removeprefix("\ufeff"))
+    except RecursionError:
+        raise DialogueError(f"{name}: the TOML is nested too deeply; a scenario file needs only a few "
+                            "levels of tables") from None
+    except tomllib.TOMLDecodeError:
+        return  # the model's loader reports the syntax error with its position in the upload
+    ref = doc.get("extends")
+    if ref is None or (isinstance(ref, str) and ref in shipped()):
+        return
+    shown = ref if isinstance(ref, str) and len(ref) <= 80 else f"{str(ref)[:77]}..."
+    raise DialogueError(f"{name}: extends = '{shown}' is not allowed: an uploaded scenario may extend only a "
+                        f"shipped scenario, by name (shipped: {', '.join(shipped())})")
 
 
 # ---------------------------------------------------------------- URL
@@ -211,6 +234,11 @@ HEADLINE_LEVELS = (
     ("relations", "Median relations at horizon"),
     ("exports", "Exports at horizon"),
 )
+# Labels of the headline cards: short enough to show whole in a card a fifth of the page
+# wide from 1280 px screens up (Streamlit cuts a metric label with an ellipsis rather than
+# wrapping it); each card's help and the comparison table give the long names.
+CARD_LABELS = {"rupture": "P(rupture)", "dialogue suspended": "P(suspension)",
+               "diplomats expelled": "P(expulsions)", "relations": "Relations", "exports": "Exports"}
 
 
 def indicators(ds: xr.Dataset) -> dict[str, np.ndarray]:
@@ -240,6 +268,14 @@ class Headline:
 
     def words(self, key: str) -> str:
         return phia(self.probs[key][0])
+
+
+def month_name(yyyy_mm: str) -> tuple[str, str]:
+    """("Feb", "2018") for "2018-02"."""
+    import calendar
+
+    year, month = yyyy_mm.split("-")
+    return calendar.month_abbr[int(month)], year
 
 
 def headline(ds: xr.Dataset) -> Headline:

@@ -6,17 +6,20 @@ Every slider's label, range, step, format and help come from
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
 import streamlit as st
 
 from dashboard import state
+from dashboard.safe import md, plain
 from model.errors import DialogueError
 from model.params import HEADLINE, registry
 from model.scenario import Scenario
 
 SS = MutableMapping[str, Any]
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- session state
@@ -100,11 +103,17 @@ def on_upload() -> None:
 
 
 def accept_upload(ss: SS, name: str, data: bytes) -> tuple[bool, str]:
-    """Handle uploaded bytes (the testable core of :func:`on_upload`)."""
+    """Handle uploaded bytes (the testable core of :func:`on_upload`). Bad input gives
+    the DialogueError's one line; any other exception is a bug in the checker: it is
+    logged with its traceback and the user gets one line without internals."""
     try:
         sc, toml_text = state.parse_upload(name, data)
     except DialogueError as exc:
         return False, str(exc)
+    except Exception:  # noqa: BLE001 - a bug must not crash the page or reach the user as a traceback
+        log.exception("dashboard: checking the upload %r failed unexpectedly", name)
+        return False, (f"{name}: this file could not be checked (an unexpected error, logged on the server); "
+                       "it was not loaded")
     label = sc.name or name
     ss["uploads"][label] = toml_text
     ss["scenario"] = state.UPLOAD_PREFIX + label
@@ -134,7 +143,7 @@ def sidebar(preset: Scenario | None) -> None:
         st.selectbox("Scenario preset", options, key="scenario", on_change=on_scenario_change,
                      help="Start from a shipped scenario (or one you uploaded). Sliders take its values.")
         if preset is not None and preset.description:
-            st.caption(preset.description)
+            st.caption(plain(preset.description, limit=600))
         st.button("Reset to scenario", on_click=on_reset, icon=":material/restart_alt:",
                   help="Put every slider and the run settings back to the preset's values.")
 
@@ -148,7 +157,7 @@ def sidebar(preset: Scenario | None) -> None:
             if name not in HEADLINE:
                 groups.setdefault(spec.group, []).append(name)
         for group, names in groups.items():
-            with st.expander(f"{group} ({len(names)})"):
+            with st.expander(md("{} ({})", group, len(names))):
                 for name in names:
                     slider(name)
 
@@ -165,6 +174,7 @@ def sidebar(preset: Scenario | None) -> None:
 
         st.subheader("Your own scenario")
         st.file_uploader("Upload a scenario file (TOML)", type=["toml"], key="upload", on_change=on_upload,
-                         help="A scenario file as in scenarios/*.toml; it may 'extends' a shipped scenario.")
+                         help="A scenario file as in scenarios/*.toml. It may extend a shipped scenario by "
+                              "name (`extends = \"baseline\"`); paths are refused.")
         if ss.get("upload_error"):
-            st.error(f"Upload rejected: {ss['upload_error']}", icon=":material/error:")
+            st.error(md("Upload rejected: {}", ss["upload_error"]), icon=":material/error:")

@@ -16,8 +16,11 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0"
 
 from model.analysis import Summary, summarize  # noqa: E402
+from model.discovery import discover  # noqa: E402
 from model.errors import DialogueError  # noqa: E402
 from model.scenario import Scenario, load_scenario  # noqa: E402
+from model.sensitivity import sensitivity  # noqa: E402  (shadows the module name; import from model.sensitivity)
 from model.simulate import simulate  # noqa: E402
 
-__all__ = ["DialogueError", "Scenario", "Summary", "load_scenario", "simulate", "summarize", "__version__"]
+__all__ = ["DialogueError", "Scenario", "Summary", "discover", "load_scenario", "sensitivity", "simulate",
+           "summarize", "__version__"]

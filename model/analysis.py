@@ -6,6 +6,7 @@ Probabilities carry their Monte Carlo standard error ``sqrt(p(1-p)/runs)``.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -16,8 +17,9 @@ from model.agents.relations import BANDS, DRIVER_LABELS, DRIVERS
 from model.results import OUTCOMES
 
 # The UK Professional Head of Intelligence Assessment (PHIA) probability yardstick.
-# Values in the yardstick's gaps go to the nearer term; a value exactly midway goes
-# to the term nearer 50% (the more cautious reading).
+# The ranges are closed; the yardstick leaves gaps between them on purpose, and its
+# guidance is not to force a value in a gap into a term whose range excludes it: such
+# a value reads "between <term below> and <term above>".
 YARDSTICK = (
     ("remote chance", 0.00, 0.05),
     ("highly unlikely", 0.10, 0.20),
@@ -27,21 +29,69 @@ YARDSTICK = (
     ("highly likely", 0.80, 0.90),
     ("almost certain", 0.95, 1.00),
 )
+Z95 = 1.96  # every "\u00b1" the tool prints is a 95% Monte Carlo interval: 1.96 standard errors
+PLUS_MINUS_NOTE = ("\u00b1 is the 95% Monte Carlo interval (1.96 standard errors): the precision of the "
+                   "simulation, not the uncertainty of the model.")
 
 
 def phia(p: float) -> str:
-    """PHIA yardstick term for a probability in [0, 1]."""
+    """PHIA yardstick wording for a probability in [0, 1]: the term whose range holds
+    ``p`` (to 0.1 percentage point, the finest precision printed), or "between A and
+    B" for a value in a gap of the yardstick."""
     if not 0.0 <= p <= 1.0 or np.isnan(p):
         raise ValueError(f"probability {p} is outside [0, 1]")
-    # Cut points: the midpoints of the gaps between terms (in percent, to avoid
-    # binary rounding at the edges).
-    pct = round(p * 100, 9)
-    cuts = [7.5, 22.5, 37.5, 52.5, 77.5, 92.5]
-    for i, cut in enumerate(cuts):
-        below_half = cut < 50
-        if pct < cut or (pct == cut and not below_half):
-            return YARDSTICK[i][0]
-    return YARDSTICK[-1][0]
+    pct = round(p * 100, 1)
+    for i, (term, lo, hi) in enumerate(YARDSTICK):
+        if round(lo * 100, 1) <= pct <= round(hi * 100, 1):
+            return term
+        if i + 1 < len(YARDSTICK) and pct < round(YARDSTICK[i + 1][1] * 100, 1):
+            return f"between {term} and {YARDSTICK[i + 1][0]}"
+    return YARDSTICK[-1][0]  # pragma: no cover - the ranges end at 100%
+
+
+def fmt_prob(p: float) -> str:
+    """A probability for a reader: whole percent; one decimal below 9.5%, or where
+    rounding to a whole percent would change its PHIA wording (so the number printed
+    always reads as the term printed beside it)."""
+    whole = round(100 * p)
+    if 0 < p < 0.095 or phia(min(1.0, whole / 100)) != phia(p):
+        return f"{100 * p:.1f}%"
+    return f"{whole:.0f}%"
+
+
+def phia_edges() -> list[float]:
+    """Every boundary of the yardstick (ends of ranges), as probabilities."""
+    return sorted({e for _, lo, hi in YARDSTICK for e in (lo, hi)} - {0.0, 1.0})
+
+
+def interval95(p: float, se: float) -> tuple[float, float]:
+    """The 95% Monte Carlo interval of a probability, clipped to [0, 1]."""
+    return max(0.0, p - Z95 * se), min(1.0, p + Z95 * se)
+
+
+def phia_crossing(p: float, se: float) -> float | None:
+    """The yardstick boundary the 95% Monte Carlo interval of ``p`` crosses (the
+    one nearest ``p``), or None when the whole interval reads as one term."""
+    lo, hi = interval95(p, se)
+    if phia(lo) == phia(hi) == phia(p):
+        return None
+    inside = [e for e in phia_edges() if lo <= e <= hi]
+    return min(inside, key=lambda e: abs(e - p)) if inside else None
+
+
+def phia_caveat(p: float, se: float) -> str:
+    """A short clause for a probability whose 95% interval spans two readings."""
+    if phia_crossing(p, se) is None:
+        return ""
+    lo, hi = interval95(p, se)
+    edges = [f"{100 * e:g}%" for e in phia_edges() if lo <= e <= hi]
+    which = f"{edges[0]} edge" if len(edges) == 1 else f"{', '.join(edges[:-1])} and {edges[-1]} edges"
+    return f"its 95% interval ({100 * lo:.1f}\u2013{100 * hi:.1f}%) spans the yardstick's {which}"
+
+
+def scenario_label(ds: xr.Dataset) -> str:
+    """The scenario as a reader should see it: its name, with any ``--set`` changes."""
+    return str(ds.attrs.get("scenario_label") or ds.attrs.get("scenario", "?"))
 
 
 def prob_with_se(mask: xr.DataArray | np.ndarray) -> tuple[float, float]:
@@ -81,9 +131,45 @@ def contributions(ds: xr.Dataset) -> pd.DataFrame:
                         index=pd.DatetimeIndex(ds["time"].values))
 
 
+def reversion_note(value: float) -> str:
+    """What the ``reversion`` line (the start-month equilibrium pull) means, in plain
+    words, for a net effect of ``value`` points."""
+    if value >= 0:
+        return ("relations start below the level the start month's drivers imply (the usual run of incidents and "
+                "crises holds them there) and drift up towards it, offsetting those events' usual cost")
+    return "relations start above the level the start month's drivers imply and drift down towards it"
+
+
+# Where the outcome classes and the named bands of the scale both appear.
+OUTCOME_BANDS_NOTE = ("outcome classes follow the named bands of the relations scale: confrontation is the "
+                      "confrontational band, cool the cool band, thaw constructive or better; but rupture also counts "
+                      "every run with sanctions in force, whatever its index")
+
+
+def waterfall_rows(totals: dict[str, float], share: float = 0.02) -> list[tuple[str, float]]:
+    """(label, mean net effect) in the order the waterfall chart and the CLI list them:
+    drivers from the largest effect down (those under ``share`` of the largest summed
+    as "N other drivers"), then the start-month equilibrium pull (``reversion``)."""
+    span = max((abs(v) for v in totals.values()), default=0.0) or 1.0
+    moved = {d: v for d, v in totals.items() if d != "reversion"}
+    big = sorted(((d, v) for d, v in moved.items() if abs(v) >= share * span), key=lambda kv: -abs(kv[1]))
+    small = [v for d, v in moved.items() if d not in dict(big)]
+    rows = [(DRIVER_LABELS[d], v) for d, v in big]
+    if small:
+        rows.append((f"{len(small)} other driver{'s' if len(small) > 1 else ''}", float(sum(small))))
+    if "reversion" in totals:
+        rows.append((DRIVER_LABELS["reversion"], totals["reversion"]))
+    return rows
+
+
 @dataclass
 class Summary:
-    """The headline numbers of a results Dataset."""
+    """The headline numbers of a results Dataset.
+
+    Probabilities are ``(p, standard error)``; everything printed with "\u00b1" is
+    the 95% Monte Carlo interval, ``p \u00b1 1.96 s.e.``. ``scenario`` is the
+    scenario as run, with any ``--set`` changes (``scenario_label``);
+    ``scenario_name`` is the bare name."""
 
     scenario: str
     runs: int
@@ -101,55 +187,92 @@ class Summary:
     exports_p10: float
     exports_p90: float
     drivers: dict[str, float] = field(default_factory=dict)
+    relations_mean: float = float("nan")
+    scenario_name: str = ""
 
     @property
     def p_rupture(self) -> float:
         return self.outcomes["rupture"][0]
 
     def top_drivers(self, n: int = 3) -> list[tuple[str, float]]:
-        """The ``n`` drivers with the largest mean total contribution, recovery aside."""
+        """The ``n`` drivers with the largest mean net effect, the start-month
+        equilibrium pull (``reversion``) aside."""
         moved = [(d, v) for d, v in self.drivers.items() if d != "reversion"]
         return sorted(moved, key=lambda kv: -abs(kv[1]))[:n]
 
+    def driver_rows(self) -> list[tuple[str, float]]:
+        """(label, mean net effect) rows exactly as the waterfall chart draws them."""
+        return waterfall_rows(self.drivers)
+
+    def _probabilities(self) -> list[tuple[str, str, float, float]]:
+        return ([(f"P(outcome = {k} in {self.horizon})", k, *self.outcomes[k]) for k in self.outcomes]
+                + [(f"P({k} by {self.horizon})", k, *self.events[k]) for k in self.events])
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per quantity: name, value, standard error, PHIA wording."""
+        """One row per quantity: name, value, standard error, 95% Monte Carlo
+        interval (``ci95_low``, ``ci95_high``), PHIA wording, and whether that
+        interval crosses a yardstick boundary."""
         rows = []
-        for k, (p, se) in self.outcomes.items():
-            rows.append((f"P(outcome = {k})", p, se, phia(p)))
-        for k, (p, se) in self.events.items():
-            rows.append((f"P({k} by {self.horizon})", p, se, phia(p)))
-        rows += [("relations at horizon, median", self.relations_median, np.nan, ""),
-                 ("relations at horizon, 10th percentile", self.relations_p10, np.nan, ""),
-                 ("relations at horizon, 90th percentile", self.relations_p90, np.nan, ""),
-                 ("exports at horizon (GBP m/month), median", self.exports_median, np.nan, ""),
-                 ("exports at horizon (GBP m/month), 10th percentile", self.exports_p10, np.nan, ""),
-                 ("exports at horizon (GBP m/month), 90th percentile", self.exports_p90, np.nan, "")]
-        rows += [(f"mean contribution to change: {DRIVER_LABELS[d]}", v, np.nan, "")
+        for q, _k, p, se in self._probabilities():
+            lo, hi = interval95(p, se)
+            rows.append((q, p, se, lo, hi, phia(p), phia_crossing(p, se) is not None))
+        nan = np.nan
+        rows += [(q, v, nan, nan, nan, "", False) for q, v in (
+            ("relations at horizon, median", self.relations_median),
+            ("relations at horizon, mean", self.relations_mean),
+            ("relations at horizon, 10th percentile", self.relations_p10),
+            ("relations at horizon, 90th percentile", self.relations_p90),
+            ("exports at horizon (GBP m/month), median", self.exports_median),
+            ("exports at horizon (GBP m/month), 10th percentile", self.exports_p10),
+            ("exports at horizon (GBP m/month), 90th percentile", self.exports_p90))]
+        rows += [(f"mean net effect on relations: {DRIVER_LABELS[d]}", v, nan, nan, nan, "", False)
                  for d, v in self.drivers.items()]
-        return pd.DataFrame(rows, columns=["quantity", "value", "std_error", "phia"])
+        return pd.DataFrame(rows, columns=["quantity", "value", "std_error", "ci95_low", "ci95_high", "phia",
+                                           "phia_interval_crosses_boundary"])
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields, plus PHIA wording and 95% intervals for every probability."""
+        out = asdict(self)
+        out["phia"] = {k: phia(p) for _q, k, p, _se in self._probabilities()}
+        out["ci95"] = {k: list(interval95(p, se)) for _q, k, p, se in self._probabilities()}
+        out["note"] = ("Probabilities are [p, standard error]; ci95 is the 95% Monte Carlo interval, "
+                       "p +/- 1.96 standard errors. Outcomes are states in the horizon month; events are "
+                       "counted if they happened by then.")
+        return out
 
     def text(self) -> str:
         """A readable summary for the terminal."""
         pct = lambda p: f"{100 * p:5.1f}%"  # noqa: E731
+
+        def prob(p: float, se: float) -> str:
+            edge = phia_crossing(p, se)
+            flag = f"  (interval crosses {100 * edge:g}%)" if edge is not None else ""
+            return f"{pct(p)} +/- {100 * Z95 * se:.1f}   {phia(p)}{flag}"
+
         lines = [f"Scenario '{self.scenario}': {self.runs:,} runs, seed {self.seed}, "
-                 f"{self.start} to {self.horizon}", "",
-                 f"Outcome at {self.horizon} (probability +/- Monte Carlo s.e.):"]
+                 f"{self.start} to {self.horizon}",
+                 "(+/- is the 95% Monte Carlo interval, 1.96 standard errors; words: PHIA yardstick)", "",
+                 f"Outcome in {self.horizon} (state that month):"]
         for k in OUTCOMES:
-            p, se = self.outcomes[k]
-            lines.append(f"  {k:<14} {pct(p)} +/- {100 * se:.1f}   {phia(p)}")
+            lines.append(f"  {k:<14} {prob(*self.outcomes[k])}")
+        lines += textwrap.wrap(f"({OUTCOME_BANDS_NOTE})", 100, initial_indent="  ", subsequent_indent="   ")
         lines += ["", f"Relations index (Goldstein, -10 to +10), start {self.relations_start:+.1f}:",
                   f"  median {self.relations_median:+.2f}, 80% band {self.relations_p10:+.2f} to "
-                  f"{self.relations_p90:+.2f}", "", f"Events by {self.horizon}:"]
+                  f"{self.relations_p90:+.2f}, mean {self.relations_mean:+.2f}", "",
+                  f"Events by {self.horizon} (happened at least once):"]
         for k, (p, se) in self.events.items():
-            lines.append(f"  P({k}) {pct(p)} +/- {100 * se:.1f}   {phia(p)}")
+            lines.append(f"  P({k}) {prob(p, se)}")
         lines += ["", f"UK goods exports to Russia in {self.horizon}: median GBP {self.exports_median:,.0f}m "
                   f"(80% band {self.exports_p10:,.0f}m to {self.exports_p90:,.0f}m) a month"]
-        lines += ["", "What moved relations most (mean total contribution, points):"]
-        lines += [f"  {DRIVER_LABELS[d]:<36} {v:+.2f}" for d, v in self.top_drivers(3)]
-        lines.append(f"  {DRIVER_LABELS['reversion']:<36} {self.drivers['reversion']:+.2f}")
+        lines += ["", "What moved relations (mean net effect on the index in "
+                  f"{self.horizon}, points; as in the waterfall chart):",
+                  f"  {'Start, ' + self.start:<40} {self.relations_start:+.2f}"]
+        lines += [f"  {label:<40} {v:+.2f}" for label, v in self.driver_rows()]
+        lines.append(f"  {'Mean in ' + self.horizon:<40} {self.relations_mean:+.2f}")
+        if "reversion" in self.drivers:
+            note = reversion_note(self.drivers["reversion"])
+            lines += textwrap.wrap(f"('{DRIVER_LABELS['reversion']}': {note}.)", 100, initial_indent="  ",
+                                   subsequent_indent="   ")
         return "\n".join(lines)
 
 
@@ -165,7 +288,7 @@ def summarize(ds: xr.Dataset) -> Summary:
     edges = [b[2] for b in BANDS[:-1]]
     idx = np.searchsorted(edges, rel, side="left")
     return Summary(
-        scenario=str(ds.attrs.get("scenario", "?")),
+        scenario=scenario_label(ds),
         runs=int(ds.sizes["run"]),
         seed=int(ds.attrs.get("seed", -1)),
         start=start,
@@ -181,6 +304,8 @@ def summarize(ds: xr.Dataset) -> Summary:
         exports_p10=float(np.quantile(exp_, 0.10)),
         exports_p90=float(np.quantile(exp_, 0.90)),
         drivers={d: float(ds[f"contrib_{d}"].sum("time").mean()) for d in DRIVERS},
+        relations_mean=float(np.mean(rel.astype(np.float64))),
+        scenario_name=str(ds.attrs.get("scenario", "?")),
     )
 
 

@@ -30,7 +30,20 @@ import pandas as pd
 import xarray as xr
 
 from model.agents.relations import BANDS, DRIVER_LABELS
-from model.analysis import contributions, event_cumprob, fan, phia, prob_with_se
+from model.analysis import (
+    OUTCOME_BANDS_NOTE,
+    Z95,
+    contributions,
+    event_cumprob,
+    fan,
+    fmt_prob,
+    phia,
+    phia_crossing,
+    prob_with_se,
+    reversion_note,
+    scenario_label,
+    waterfall_rows,
+)
 from model.errors import DialogueError
 from model.results import OUTCOMES
 
@@ -292,7 +305,7 @@ def source_note(ds: xr.Dataset, extra: str = "", trade: bool = False) -> str:
     """The source-and-notes line: scenario, runs, seed, version, source."""
     a = ds.attrs
     src = "Source: model simulation" + ("; ONS UK goods exports to Russia 2002\u20132012" if trade else "")
-    parts = [f"Scenario '{a.get('scenario', '?')}'", f"{ds.sizes['run']:,} runs", f"seed {a.get('seed', '?')}",
+    parts = [f"Scenario '{scenario_label(ds)}'", f"{ds.sizes['run']:,} runs", f"seed {a.get('seed', '?')}",
              f"model v{a.get('version', '?')}", src]
     return " \u00b7 ".join(parts) + (f". {extra}" if extra else ".")
 
@@ -425,6 +438,15 @@ def _draw_fan_layers(ax, x, f, colour: str, label_prefix: str = "") -> list:
     return [line] + handles[::-1]
 
 
+def _below_ticks(ax):
+    """Axes coordinates shifted down by the height of two lines of tick labels: a
+    legend anchored there sits under the date labels whatever the panel's height."""
+    from matplotlib.transforms import ScaledTranslation
+
+    drop = 2.6 * _fontsize("xtick.labelsize") / 72
+    return ax.transAxes + ScaledTranslation(0, -drop, ax.figure.dpi_scale_trans)
+
+
 def _mark_start(ax, ds: xr.Dataset, y: float | None, fmt=fmt_pts) -> None:
     t0 = _start_ts(ds)
     ax.axvline(t0, color="#333333", lw=1.0, ls=":", zorder=5)
@@ -442,17 +464,18 @@ def _relations_title(ds: xr.Dataset) -> str:
     init = float(ds.attrs.get("initial_relations", np.nan))
     med, p10, p90 = np.median(end), np.quantile(end, 0.10), np.quantile(end, 0.90)
     start_band, end_band = _band_name(init), _band_name(med)
+    h = horizon_label(ds)
     if end_band == start_band:
-        verb = f"most likely stay {start_band}"
+        verb = f"are most likely still {start_band} in {h}"
         if med < init - 0.5:
-            verb += " but weaken"
+            verb += ", but weaker"
         elif med > init + 0.5:
-            verb += " but warm"
+            verb += ", but warmer"
     elif med < init:
-        verb = f"most likely slide from {start_band} to {end_band}"
+        verb = f"most likely slide from {start_band} in {start_label(ds)} to {end_band} in {h}"
     else:
-        verb = f"most likely improve from {start_band} to {end_band}"
-    return (f"Relations {verb} by {horizon_label(ds)} (median {fmt_pts(med)}, from {fmt_pts(init)}; "
+        verb = f"most likely improve from {start_band} in {start_label(ds)} to {end_band} in {h}"
+    return (f"Relations {verb} (median {fmt_pts(med)}, from {fmt_pts(init)}; "
             f"80% of runs between {fmt_pts(p10)} and {fmt_pts(p90)})")
 
 
@@ -463,16 +486,19 @@ def _generic_title(ds: xr.Dataset, var: str) -> str:
     med = float(np.median(end))
     change = "" if init is None else (" up from " if med > init else " down from " if med < init else " as at ")
     change = f",{change}{init:.3g} at the start" if init is not None else ""
-    return (f"{label}: median {med:.3g} by {horizon_label(ds)}{change} "
+    return (f"{label}: median {med:.3g} in {horizon_label(ds)}{change} "
             f"(80% of runs {np.quantile(end, 0.1):.3g} to {np.quantile(end, 0.9):.3g})")
 
 
 def _relations_ylabel(fig) -> str:
     """The relations axis label, shortened where the panel is too short for it
     (a rotated label longer than its axes runs into the title)."""
-    if _height_in(fig) >= 4.0:
+    h = _height_in(fig)
+    if h >= 4.0:
         return "Relations index (Goldstein points,\n\u221210 conflict to +10 alliance)"
-    return "Relations index\n(Goldstein, \u221210 to +10)"
+    if h >= 2.6:
+        return "Relations index\n(Goldstein, \u221210 to +10)"
+    return "Relations\n(Goldstein)"
 
 
 def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Dataset | None) -> None:
@@ -507,12 +533,13 @@ def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Data
     _date_axis(ax, ds)
     if compare is not None:
         ax.set_xlim(min(_start_ts(ds), _start_ts(compare)), max(_x(ds)[-1], _x(compare)[-1]))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09),
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax),
               ncol=min(len(handles), 4 if _width_in(fig) > 6 else 2), handlelength=2.4)
     note = ("Shading: middle 50%, 80% and 95% of simulated runs; line: median; each value is the state at the "
             "end of its month.")
     if var == "relations":
-        note += " Background: named bands of the relations scale."
+        note += (" Background: named bands of the relations scale (the outcome classes use the same edges, but "
+                 "rupture also counts any run with sanctions in force).")
     if compare is not None:
         note += (f" Dashed: scenario '{compare.attrs.get('scenario', '?')}' ({compare.sizes['run']:,} runs, "
                  f"seed {compare.attrs.get('seed', '?')}).")
@@ -543,6 +570,20 @@ def outcome_probs(ds: xr.Dataset) -> dict[str, tuple[float, float]]:
     return {k: prob_with_se(out == k) for k in OUTCOMES}
 
 
+UNSETTLED = ("; \u2020: the 95% Monte Carlo interval spans an edge of the yardstick, so the word is not settled "
+             "at this number of runs")
+
+
+def _dagger(p: float, se: float) -> str:
+    """'\u2020' after a PHIA word whose 95% Monte Carlo interval spans a yardstick edge."""
+    return "\u2020" if phia_crossing(p, se) is not None else ""
+
+
+def _any_unsettled(*datasets) -> bool:
+    return any(phia_crossing(*pse) is not None for d in datasets if d is not None
+               for pse in outcome_probs(d).values())
+
+
 def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     from matplotlib.patches import Patch
 
@@ -552,6 +593,9 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     h = 0.7 / n
     ypos = np.arange(len(OUTCOMES))[::-1].astype(float)
     fs = _fontsize("xtick.labelsize")
+    # Plot width in inches, less the class labels on the left (their longest line).
+    longest = max(text_width_pt(line, fs) for k in OUTCOMES for line in OUTCOME_TEXT[k].split("\n"))
+    axes_w_in = _width_in(fig) * 0.97 - longest / 72 - 0.3
     for j, (d, amount, _) in enumerate(sets):
         probs = outcome_probs(d)
         offs = (j - (n - 1) / 2) * h
@@ -561,13 +605,19 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
             y = ypos[i] - offs
             ax.barh(y, p, height=h * 0.92, color=_mix(colour, amount), hatch=hatch if j == 0 else "..",
                     edgecolor="#333333", lw=0.6, zorder=2)
-            err = 1.96 * se
+            err = Z95 * se
             ax.errorbar(p, y, xerr=err, fmt="none", ecolor="#000000", elinewidth=1.2, capsize=4, zorder=3)
-            label = f"{100 * p:.1f}% \u00b1 {100 * err:.1f}  {phia(p)}"
+            label = f"{100 * p:.1f}% \u00b1 {100 * err:.1f}  {phia(p)}{_dagger(p, se)}"
             if n > 1:
                 label = f"{d.attrs.get('scenario', '?')}: " + label
             if p + err < 0.58:
-                ax.text(p + err + 0.012, y, label, va="center", ha="left", fontsize=fs, zorder=4)
+                # Wrap the words under the number when the label would run past the axes
+                # (long "between ... and ..." wording in a narrow panel).
+                room_in = (1.0 - p - err - 0.02) * axes_w_in
+                if text_width_pt(label, fs) / 72 > room_in:
+                    label = label.replace("  ", "\n", 1)
+                ax.text(p + err + 0.012, y, label, va="center", ha="left", fontsize=fs, zorder=4,
+                        linespacing=1.1)
             else:
                 ax.text(p - err - 0.012, y, label, va="center", ha="right", fontsize=fs, zorder=4,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
@@ -575,7 +625,7 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.6, len(OUTCOMES) - 0.4)
     ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-    ax.set_xlabel(f"Probability of each outcome at {horizon_label(ds)} (share of runs)")
+    ax.set_xlabel(f"Probability of each outcome in {horizon_label(ds)} (share of runs)")
     ax.grid(axis="y", visible=False)
     if compare is not None:
         ax.legend(handles=[Patch(facecolor=_mix("#777777", 1.0), edgecolor="#333333",
@@ -587,11 +637,14 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     modal = max(OUTCOMES, key=lambda k: probs[k][0])
     p = probs[modal][0]
     bad = probs["rupture"][0] + probs["confrontation"][0]
-    title = (f"{modal.capitalize()} is the most likely outcome by {horizon_label(ds)} ({100 * p:.0f}%, "
-             f"{phia(p)}); confrontation or worse {100 * bad:.0f}% ({phia(bad)})")
-    note = ("Bars: share of runs ending in each class; whiskers: \u00b11.96 Monte Carlo standard errors "
-            "(95% interval from the finite number of runs, not from model uncertainty). Words: PHIA "
-            "probability yardstick.")
+    bad_se = float(np.sqrt(bad * (1 - bad) / ds.sizes["run"]))
+    title = (f"{modal.capitalize()} is the most likely outcome in {horizon_label(ds)} ({fmt_prob(p)}, "
+             f"{phia(p)}{_dagger(p, probs[modal][1])}); confrontation or worse {fmt_prob(bad)} "
+             f"({phia(bad)}{_dagger(bad, bad_se)})")
+    note = ("Bars: share of runs in each class in the horizon month; whiskers and \u00b1: 95% Monte Carlo "
+            "interval (1.96 standard errors; the precision of the simulation, not model uncertainty). Words: "
+            f"PHIA probability yardstick{UNSETTLED if _any_unsettled(ds, compare) or _dagger(bad, bad_se) else ''}. "
+            f"The {OUTCOME_BANDS_NOTE}.")
     _frame(fig, title, source_note(ds, note))
 
 
@@ -616,17 +669,11 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
     ax = fig.add_subplot()
     totals = driver_totals(ds)
     init = float(ds.attrs.get("initial_relations", 0.0))
-    end = float(ds["relations"].isel(time=-1).mean())
-    span = max(abs(v) for v in totals.values()) or 1.0
-    big = {d: v for d, v in totals.items() if abs(v) >= 0.02 * span and d != "reversion"}
-    small = {d: v for d, v in totals.items() if d not in big and d != "reversion"}
+    end_all = ds["relations"].isel(time=-1).values.astype(np.float64)
+    end, median = float(end_all.mean()), float(np.median(end_all))
     rows = [(f"Start, {start_label(ds)}", init, "total")]
-    rows += [(DRIVER_LABELS[d], v, "step") for d, v in sorted(big.items(), key=lambda kv: -abs(kv[1]))]
-    if small:
-        rows.append((f"{len(small)} other drivers", sum(small.values()), "step"))
-    if "reversion" in totals:
-        rows.append((DRIVER_LABELS["reversion"], totals["reversion"], "step"))
-    rows.append((f"Mean at {horizon_label(ds)}", end, "total"))
+    rows += [(label, v, "step") for label, v in waterfall_rows(totals)]
+    rows.append((f"Mean in {horizon_label(ds)}", end, "total"))
     fs = _fontsize("xtick.labelsize")
     level = 0.0
     y = np.arange(len(rows))[::-1]
@@ -648,11 +695,13 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
         prev_level = level
         lefts.append(min(a, b))
         rights.append(max(a, b))
-        ax.annotate(fmt_pts(v, 2), (max(a, b), yi), xytext=(8, 0), textcoords="offset points", va="center",
-                    ha="left", fontsize=fs, zorder=3)
+        # Values in their own column right of the plot, so they never sit on a bar;
+        # as axes children they count in the layout, so they cannot reach the next chart.
+        ax.text(1.02, yi, fmt_pts(v, 2), transform=ax.get_yaxis_transform(), va="center", ha="left",
+                fontsize=fs, zorder=3, gid="waterfall-value")
     lo, hi = min(lefts), max(rights)
-    pad = 0.14 * (hi - lo)
-    ax.set_xlim(lo - 0.03 * (hi - lo), hi + pad)
+    pad = 0.04 * (hi - lo)
+    ax.set_xlim(lo - pad, hi + pad)
     ax.axvline(0, color="#333333", lw=0.8, zorder=1.5)
     ax.set_yticks(y, labels=[r[0] for r in rows])
     ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -660,13 +709,15 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
     ax.set_xlabel("Relations index (Goldstein points): mean over runs")
     moved = sorted(((d, v) for d, v in totals.items() if d != "reversion"), key=lambda kv: -abs(kv[1]))[:2]
     parts = " and ".join(f"{lower_first(DRIVER_LABELS[d])} ({fmt_pts(v)})" for d, v in moved)
-    title = (f"Mean relations move from {fmt_pts(init)} to {fmt_pts(end)} by {horizon_label(ds)}: "
-             f"{parts} weighed most (net of fading)")
+    title = (f"Mean relations go from {fmt_pts(init)} in {start_label(ds)} to {fmt_pts(end)} in "
+             f"{horizon_label(ds)} (the median run ends at {fmt_pts(median)}): {parts} weighed most, "
+             f"net of fading")
     title = title[0].upper() + title[1:]
+    rev = totals.get("reversion")
     note = ("Bars: each driver's net effect on relations at the horizon (its jolts and pulls, less the part that "
-            "has faded since), averaged over runs (hatched up: improved; hatched down: worsened); grey: levels; "
-            f"'{DRIVER_LABELS['reversion']}': March 2013 relations settling towards their own equilibrium. "
-            "Contributions add up exactly.")
+            "has faded since), averaged over runs (hatched up: improved; hatched down: worsened); grey: levels. "
+            "Means, not medians: they add up exactly, and the mean sits below the median because a tail of runs "
+            "ruptures." + (f" '{DRIVER_LABELS['reversion']}': {reversion_note(rev)}." if rev is not None else ""))
     _frame(fig, title, source_note(ds, note))
 
 
@@ -753,7 +804,7 @@ def _draw_exports(fig, ds: xr.Dataset) -> None:
     med, p10, p90 = (float(f[q].iloc[-1]) for q in (0.5, 0.10, 0.90))
     last = float(hist[-1])
     direction = "above" if med > last else "below"
-    title = (f"Exports to Russia: median annualised \u00a3{med / 1000:.1f}bn by {horizon_label(ds)}, "
+    title = (f"Exports to Russia: median annualised \u00a3{med / 1000:.1f}bn in {horizon_label(ds)}, "
              f"{abs(med / last - 1):.0%} {direction} 2012's \u00a3{last / 1000:.1f}bn "
              f"(80% of runs \u00a3{p10 / 1000:.1f}bn to \u00a3{p90 / 1000:.1f}bn)")
     note = ("Black: recorded annual totals, plotted at mid-year. Green: simulated monthly exports \u00d7 12 "
@@ -788,15 +839,22 @@ def _draw_events(fig, ds: xr.Dataset) -> None:
     ax.set_ylim(0, 1)
     _date_axis(ax, ds)
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-    ax.set_ylabel("Probability the event has happened\n(share of runs, cumulative)")
+    narrow = _width_in(fig) < 5.0  # a panel of a page: shorter labels so the plot keeps its width
+    ax.set_ylabel("Share of runs\n(cumulative)" if _height_in(fig) < 4.0
+                  else "Probability the event has happened\n(share of runs, cumulative)")
     top = ev.iloc[-1].sort_values(ascending=False)
     first, p1 = top.index[0], float(top.iloc[0])
-    title = (f"{first.capitalize()} is the likeliest of the key events: {100 * p1:.0f}% by "
-             f"{horizon_label(ds)} ({phia(p1)})")
+    def se_of(p: float) -> float:
+        return float(np.sqrt(p * (1 - p) / ds.sizes["run"]))
+
+    title = (f"{first.capitalize()} is the likeliest of the key events: {fmt_prob(p1)} by "
+             f"{horizon_label(ds)} ({phia(p1)}{_dagger(p1, se_of(p1))})")
     if len(top) > 1:
         last, pl = top.index[-1], float(top.iloc[-1])
-        title += f"; {last} the least likely at {100 * pl:.0f}% ({phia(pl)})"
+        title += f"; {last} the least likely at {fmt_prob(pl)} ({phia(pl)}{_dagger(pl, se_of(pl))})"
     note = "Lines: share of runs in which the event has happened at least once by each month."
+    if any(phia_crossing(p, se_of(p)) is not None for p in ev.iloc[-1]):
+        note += f" Words: PHIA probability yardstick{UNSETTLED}."
     fs = _fontsize("legend.fontsize")
     # Direct labels just right of the axes, spread so they never overlap.
     # Height of the plotting area: the figure less the title, notes and tick labels.
@@ -808,10 +866,15 @@ def _draw_events(fig, ds: xr.Dataset) -> None:
     gap = (fs * 2.9 / 72) / max(axes_h_in, 0.5)
     pos = _spread([e[1] for e in ends], gap, 0.04, 0.96)
     for (name, p, colour, marker), yp in zip(ends, pos, strict=True):
-        ax.annotate(f"{name}\n{100 * p:.0f}% \u00b7 {phia(p)}", (x[-1], p), xytext=(1.03, yp),
-                    textcoords=("axes fraction", "data"), va="center", ha="left", fontsize=fs,
-                    color="#111111", annotation_clip=False,
-                    arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.9, "shrinkA": 1, "shrinkB": 0})
+        # The leader starts in the margin, right of the last month, and is grey and
+        # dotted, so it cannot be read as the line carrying on past the horizon.
+        se = float(np.sqrt(p * (1 - p) / ds.sizes["run"]))
+        text = f"{name}\n{fmt_prob(p)}" if narrow else f"{name}\n{fmt_prob(p)} \u00b7 {phia(p)}{_dagger(p, se)}"
+        ax.annotate(text, (1.012, p), xytext=(1.045, yp),
+                    xycoords=("axes fraction", "data"), textcoords=("axes fraction", "data"), va="center",
+                    ha="left", fontsize=fs, color="#111111", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.7, "ls": ":", "shrinkA": 0,
+                                "shrinkB": 0})
         ax.plot([x[-1]], [p], marker=marker, ms=6, color=colour, clip_on=False, zorder=4)
     _frame(fig, title, source_note(ds, note))
 
@@ -847,7 +910,7 @@ def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
     _mark_start(ax, ds, init)
     _date_axis(ax, ds)
     ax.set_ylabel(_relations_ylabel(fig))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax), ncol=3)
     touched = float((rel <= -2).any(axis=1).mean())
     med = float(f[0.5].iloc[-1])
     title = (f"Single futures are far more volatile than the median: {100 * touched:.0f}% of runs turn "
@@ -896,7 +959,8 @@ def _draw_compare(fig, datasets: dict[str, xr.Dataset]) -> None:
     ax.set_xlim(min(_start_ts(d) for d in datasets.values()), max(_x(d)[-1] for d in datasets.values()))
     ax.set_ylabel("Relations index (Goldstein points)")
     ax.set_title("Relations: median (thick) and 80% of runs (thin)", loc="left", fontsize=_fontsize("font.size"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2 if len(handles) > 2 else 1)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax),
+              ncol=2 if len(handles) > 2 else 1)
     # Right: outcome probabilities per scenario (dots with 95% Monte Carlo intervals).
     k = len(datasets)
     ypos = np.arange(len(OUTCOMES))[::-1].astype(float)
@@ -904,25 +968,25 @@ def _draw_compare(fig, datasets: dict[str, xr.Dataset]) -> None:
         probs = outcome_probs(d)
         off = ((k - 1) / 2 - i) * min(0.22, 0.7 / k)
         ps = np.array([probs[o][0] for o in OUTCOMES])
-        es = np.array([1.96 * probs[o][1] for o in OUTCOMES])
+        es = np.array([Z95 * probs[o][1] for o in OUTCOMES])
         ax2.errorbar(ps, ypos + off, xerr=es, fmt=MARKERS[i % len(MARKERS)], color=SERIES[i % len(SERIES)],
                      ms=7, capsize=3, elinewidth=1.2, zorder=3)
     ax2.set_yticks(ypos, labels=[OUTCOME_TEXT[o].split("\n")[0] for o in OUTCOMES])
     ax2.set_xlim(-0.02, 1.02)
     ax2.set_ylim(-0.6, len(OUTCOMES) - 0.4)
     ax2.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-    ax2.set_xlabel(f"Probability at {horizon_label(first)}")
+    ax2.set_xlabel(f"Probability in {horizon_label(first)}")
     ax2.set_title("Outcome probabilities", loc="left", fontsize=_fontsize("font.size"))
     ax2.grid(axis="y", visible=False)
     best = max(medians, key=medians.get)
     worst = min(medians, key=medians.get)
     bad = {n: outcome_probs(d)["rupture"][0] + outcome_probs(d)["confrontation"][0] for n, d in datasets.items()}
-    title = (f"'{best}' is the most hopeful scenario (median {fmt_pts(medians[best])} by {horizon_label(first)}, "
-             f"confrontation or worse {100 * bad[best]:.0f}%) and '{worst}' the bleakest "
-             f"({fmt_pts(medians[worst])}, {100 * bad[worst]:.0f}%)")
+    title = (f"'{best}' is the most hopeful scenario (median {fmt_pts(medians[best])} in {horizon_label(first)}, "
+             f"confrontation or worse {fmt_prob(bad[best])}) and '{worst}' the bleakest "
+             f"({fmt_pts(medians[worst])}, {fmt_prob(bad[worst])})")
     runs = ", ".join(f"'{n}' {d.sizes['run']:,} runs, seed {d.attrs.get('seed', '?')}" for n, d in datasets.items())
     note = (f"{runs}. Source: model simulation, model v{first.attrs.get('version', '?')}. Markers and line styles "
-            "identify scenarios in both panels; whiskers: \u00b11.96 Monte Carlo standard errors.")
+            "identify scenarios in both panels; whiskers: 95% Monte Carlo interval (1.96 standard errors).")
     _frame(fig, title, note)
 
 

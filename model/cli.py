@@ -19,20 +19,45 @@ from model.errors import DialogueError
 def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
     """``NAME=VALUE`` pairs; values are read as TOML literals (numbers, true/false,
     "text"), bare words as text."""
+    from model.validation import MAX_DEPTH, MAX_FILE_BYTES, clip
+
     out: dict[str, Any] = {}
     for item in items:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip() or not raw.strip():
-            raise DialogueError(f"--set {item!r}: write it as NAME=VALUE, e.g. --set repression=0.8")
+            raise DialogueError(f"--set {clip(item)}: write it as NAME=VALUE, e.g. --set repression=0.8")
+        if len(item) > MAX_FILE_BYTES:
+            raise DialogueError(f"--set {clip(item)}: too long; the limit is {MAX_FILE_BYTES:,} characters")
         try:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
+        except RecursionError:  # tomllib parses nested arrays recursively
+            raise DialogueError(f"--set {clip(item)}: nested too deeply; at most {MAX_DEPTH} levels") from None
         out[name.strip()] = value
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Lists each command with its whole first sentence: click's default cuts it at
+    about 45 characters with '...'."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, cmd.get_short_help_str(limit=200)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Seed(click.IntRange):
+    """A seed: help says "0 to 2^63-1" instead of printing 2**63 - 1 in full."""
+
+    def _describe_range(self) -> str:
+        return "0 to 2^63-1"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="uk-russia-dialogue", prog_name="dialogue")
 def main_group() -> None:
     """Scenario forecasts of UK-Russia relations from the 2013 Strategic Dialogue."""
@@ -41,23 +66,32 @@ def main_group() -> None:
 @main_group.command()
 @click.argument("scenario")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Monte Carlo runs [scenario's, 2000].")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [scenario's].")
+@click.option("--seed", type=_Seed(0, 2**63 - 1), help="Random seed [scenario's].")
 @click.option("--horizon", type=click.IntRange(1, 600), help="Months to simulate [scenario's, 60].")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a parameter (repeatable), e.g. --set repression=0.8.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the full ensemble as NetCDF.")
+@click.option("--force", is_flag=True, help="With --out: overwrite an existing results file.")
 @click.option("--engine", type=click.Choice(["ensemble", "reference"]), default="ensemble",
               show_default=True, help="'reference' runs one simpy environment per run (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run(scenario, runs, seed, horizon, sets, out, engine, as_json) -> None:
-    """Simulate SCENARIO (a shipped name or a .toml path) and print a summary."""
+def run(scenario, runs, seed, horizon, sets, out, force, engine, as_json) -> None:
+    """Simulate SCENARIO (a shipped name or a .toml path) and print a summary.
+
+    SCENARIO's settings can be changed with --runs, --seed, --horizon and --set.
+    With --out, the path is checked first (folder, free space, an existing file) so a
+    long run is not wasted; --force allows overwriting.
+    """
     from model import simulate, summarize
-    from model.results import check_output_path, save
+    from model.results import check_output_path, estimate_bytes, save
     from model.scenario import load_scenario
 
     if out:
-        check_output_path(out)
+        check_output_path(out, overwrite=force)
     sc = load_scenario(scenario, overrides=parse_sets(sets))
+    if out:  # free space, before hours of simulating
+        check_output_path(out, overwrite=force, need_bytes=estimate_bytes(runs or sc.run.runs,
+                                                                           horizon or sc.run.horizon))
     ds = simulate(sc, runs=runs, seed=seed, horizon=horizon, engine=engine)
     summary = summarize(ds)
     if as_json:
@@ -65,15 +99,17 @@ def run(scenario, runs, seed, horizon, sets, out, engine, as_json) -> None:
     else:
         click.echo(summary.text())
     if out:
-        save(ds, out)
+        save(ds, out, overwrite=force)
         click.echo(f"\nWrote {out} ({ds.sizes['run']:,} runs x {ds.sizes['time']} months)", err=as_json)
 
 
 @main_group.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
-    from model.scenario import load_scenario, shipped
+    from model.scenario import load_scenario, no_shipped_hint, shipped
 
+    if not shipped():  # an empty list would look like success
+        raise DialogueError(no_shipped_hint())
     for name in shipped():
         sc = load_scenario(name)
         click.echo(f"{name:<22} {sc.description}")
@@ -128,7 +164,9 @@ def _default(name: str) -> float:
 
 # Commands that live beside their own subsystem (briefing, batch runs, dashboard).
 # Each module keeps heavy imports inside the command body so `dialogue run` stays fast.
-_EXTENSIONS = ("model.brief.command:brief", "model.batch.command:batch", "model.dashboard_command:dashboard")
+_EXTENSIONS = ("model.brief.command:brief", "model.batch.command:batch", "model.dashboard_command:dashboard",
+               "model.sensitivity_command:sensitivity", "model.sensitivity_command:discover")
+_EXTENSIONS += ("model.score_command:score",)  # forecast scoring (issue 9)
 
 
 def _register_extensions() -> None:
@@ -171,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file-system failure not met by a check: still one line, no internals
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"dialogue: error: {where}{(exc.strerror or exc.__class__.__name__).lower()}", err=True)
+        return 2
     except SystemExit as exc:  # click exits this way on a closed pipe
         return int(exc.code or 0)
     return 0

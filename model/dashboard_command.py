@@ -2,7 +2,8 @@
 
 This module only builds the ``streamlit run`` command line; it never imports the
 dashboard code, so ``dialogue`` stays fast and the model package never depends on
-``dashboard/``.
+``dashboard/``. The app is the ``dashboard`` package beside ``model``: in the
+checkout (editable install) and in site-packages (wheel install) alike.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 
 from model.errors import DialogueError
 
+# The sibling of this very model package, never another ``dashboard`` on sys.path.
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
@@ -51,8 +53,8 @@ def dashboard(port: int, host: str, dry_run: bool) -> None:
     import shlex
 
     if not APP.is_file():
-        raise DialogueError(f"dashboard app not found at {APP}; the dashboard/ folder ships with the "
-                            "source tree (run from a git checkout installed with pip install -e .)")
+        raise DialogueError(f"dashboard app not found at {APP}: the installation is incomplete; reinstall it "
+                            "(pip install . or pip install -e . in the source folder)")
     if importlib.util.find_spec("streamlit") is None:
         raise DialogueError("streamlit is not installed; pip install 'streamlit>=1.40'")
     argv = streamlit_argv(port, host)

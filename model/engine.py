@@ -95,13 +95,13 @@ class Model:
     """State, parameters, randomness and calendar for a set of runs."""
 
     def __init__(self, scenario: Scenario, run_ids: np.ndarray, seed: int, horizon: int,
-                 params: dict[str, np.ndarray] | None = None):
+                 params: dict[str, np.ndarray] | None = None, design: dict[str, np.ndarray] | None = None):
         self.scenario = scenario
         self.run_ids = np.asarray(run_ids, dtype=np.int64)
         self.n = self.run_ids.size
         self.horizon = horizon
         self.rng = Streams(seed, self.run_ids)
-        self.p = SimpleNamespace(**(params if params is not None else draw_params(scenario, self.rng)))
+        self.p = SimpleNamespace(**(params if params is not None else draw_params(scenario, self.rng, design)))
         self.calendar = CalendarPlan.from_scenario(scenario)
         self.s = initial_state(scenario, self.n)
         self.campaign = 0.0
@@ -156,10 +156,20 @@ class Model:
         return self.out
 
 
-def draw_params(scenario: Scenario, rng: Streams) -> dict[str, np.ndarray]:
-    """Per-run parameter draws from each parameter's uncertainty distribution."""
+def draw_params(scenario: Scenario, rng: Streams,
+                design: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per-run parameter draws from each parameter's uncertainty distribution.
+
+    ``design`` gives some parameters' values per run (one array per name, aligned
+    with the runs); the others are drawn as usual, from the same keyed streams, so
+    a run's undesigned draws do not depend on what else is designed.
+    """
     out = {}
+    design = design or {}
     for name, spec in registry().items():
+        if name in design:
+            out[name] = np.array(design[name], dtype=np.float64)
+            continue
         st = scenario.params[name]
         u = rng.uniform(f"param:{name}", month=PARAM_MONTH)
         out[name] = sample(spec, st.value, st.dist, st.spread, u)
@@ -188,17 +198,20 @@ def initial_state(scenario: Scenario, n: int) -> SimpleNamespace:
     return s
 
 
-def run_ensemble(scenario: Scenario, run_ids: np.ndarray, seed: int, horizon: int):
-    """All runs in one model: arrays of shape (runs,)."""
-    m = Model(scenario, run_ids, seed, horizon)
+def run_ensemble(scenario: Scenario, run_ids: np.ndarray, seed: int, horizon: int,
+                 design: dict[str, np.ndarray] | None = None):
+    """All runs in one model: arrays of shape (runs,). ``design``: see :func:`draw_params`."""
+    m = Model(scenario, run_ids, seed, horizon, design=design)
     return m.run(), vars(m.p)
 
 
-def run_reference(scenario: Scenario, run_ids: np.ndarray, seed: int, horizon: int):
+def run_reference(scenario: Scenario, run_ids: np.ndarray, seed: int, horizon: int,
+                  design: dict[str, np.ndarray] | None = None):
     """One model and one simpy environment per run: the oracle."""
     outs, params = [], []
-    for rid in np.asarray(run_ids):
-        m = Model(scenario, np.array([rid]), seed, horizon)
+    for i, rid in enumerate(np.asarray(run_ids)):
+        row = {k: v[i:i + 1] for k, v in design.items()} if design else None
+        m = Model(scenario, np.array([rid]), seed, horizon, design=row)
         outs.append(m.run())
         params.append(vars(m.p))
     out = {k: np.concatenate([o[k] for o in outs], axis=1) for k in RECORDED}

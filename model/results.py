@@ -15,7 +15,10 @@ class              rule
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +61,12 @@ def classify(relations_end: np.ndarray, sanctions_end: np.ndarray) -> np.ndarray
 
 
 def git_commit() -> str:
+    """The model's git commit, only when it runs from its own checkout: an installed
+    package may sit inside someone else's repository, whose commit is not ours."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists() or not (root / "scenarios" / "baseline.toml").is_file():
+        return "unknown"
     try:
-        root = Path(__file__).resolve().parent.parent
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=5)
         return out.stdout.strip() if out.returncode == 0 else "unknown"
@@ -91,6 +98,7 @@ def build_dataset(out: dict[str, np.ndarray], params: dict[str, np.ndarray], run
     ds.attrs.update({
         "title": f"UK-Russia relations scenario '{scenario.name}'",
         "scenario": scenario.name,
+        "scenario_label": scenario.label,  # the name plus any --set changes
         "scenario_toml": scenario.to_toml(),
         "seed": int(seed),
         "runs": int(ds.sizes["run"]),
@@ -106,30 +114,90 @@ def build_dataset(out: dict[str, np.ndarray], params: dict[str, np.ndarray], run
     return ds
 
 
-def check_output_path(path: str | Path) -> Path:
-    """Refuse a results path that cannot work, before any simulating is done."""
+# Space a results file needs beyond its data: NetCDF headers, attributes and slack.
+_FILE_OVERHEAD = 1_000_000
+
+
+def estimate_bytes(runs: int, horizon: int) -> int:
+    """About how large ``save`` makes a results file (measured: within 1% for 2000 x 60)."""
+    from model.engine import RECORDED
+
+    per_cell = sum(np.dtype(t).itemsize for t in RECORDED.values())
+    per_run = 8 * (len(registry()) + 1) + 4 * 13  # parameter draws, run id, outcome
+    return int(1.05 * (runs * horizon * per_cell + runs * per_run)) + _FILE_OVERHEAD
+
+
+def check_output_path(path: str | Path, overwrite: bool = True, need_bytes: int = 0) -> Path:
+    """Refuse a results path that cannot work, before any simulating is done: wrong
+    suffix, missing or unwritable folder, an existing file (unless ``overwrite``), or
+    less free space than ``need_bytes``."""
     path = Path(path)
     if path.suffix != ".nc":
         raise DialogueError(f"{path}: results files end in .nc (NetCDF); try {path.with_suffix('.nc')}")
-    if not path.resolve().parent.is_dir():
-        raise DialogueError(f"{path.parent}: folder does not exist; create it first")
+    try:
+        folder = path.resolve().parent
+        if not folder.is_dir():
+            raise DialogueError(f"{path.parent}: folder does not exist; create it first")
+        if path.is_dir():
+            raise DialogueError(f"{path}: is a folder; give a file name ending in .nc")
+        if path.exists() and not overwrite:
+            raise DialogueError(f"{path}: already exists; add --force to overwrite it, or choose another name")
+        # Try the folder for real: read-only mounts and permissions are what open() says they are.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.probe-"):
+            pass
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        raise DialogueError(f"{path}: cannot write here ({_reason(exc)}); choose another folder") from None
+    if need_bytes > free:
+        raise DialogueError(f"{path}: not enough disk space: the results need about {need_bytes / 1e6:,.1f} MB "
+                            f"and {free / 1e6:,.1f} MB is free; free some space, use fewer runs, or write elsewhere")
     return path
 
 
-def save(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write NetCDF atomically (temporary file, then rename): a failed write never
-    leaves a half-written file at ``path``."""
-    path = check_output_path(path)
+def _reason(exc: OSError) -> str:
+    """An OSError in a few words, without library internals (h5py puts buffer addresses in its text)."""
+    return (exc.strerror or exc.__class__.__name__).lower()
+
+
+def save(ds: xr.Dataset, path: str | Path, overwrite: bool = True) -> Path:
+    """Write NetCDF atomically: a failed write leaves nothing at ``path`` and no
+    temporary file.
+
+    The file is encoded in memory and written with plain file I/O. HDF5 does not
+    recover from a failed write (a full disk): its cache is left corrupt, and the
+    next call into it (h5netcdf's cleanup, or closing the file at exit) segfaults.
+    So HDF5 never writes to disk here; only Python does, and it fails cleanly.
+    """
+    path = check_output_path(path, overwrite)
+    try:
+        data = ds.to_netcdf(engine="h5netcdf")  # bytes in memory
+    except MemoryError:
+        raise DialogueError(f"{path}: not enough memory to encode the results; use fewer runs, "
+                            f"or 'dialogue batch', which writes in chunks") from None
+    check_output_path(path, overwrite, need_bytes=len(data))
+    write_atomic(data, path)
+    return path
+
+
+def write_atomic(data: bytes | memoryview, path: str | Path) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, sync it, then rename it
+    over ``path``. On any failure the temporary file is removed and the error is one line."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         tmp.replace(path)
-    except PermissionError:
-        tmp.unlink(missing_ok=True)
-        raise DialogueError(f"{path}: permission denied; choose a folder you can write to") from None
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DialogueError(f"{path}: could not write results ({exc.strerror or exc})") from None
+        if isinstance(exc, PermissionError):
+            raise DialogueError(f"{path}: permission denied; choose a folder you can write to") from None
+        raise DialogueError(f"{path}: could not write results ({_reason(exc)}); nothing was written") from None
+    except BaseException:  # Ctrl+C mid-write: still leave nothing behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -21,36 +21,93 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from model.errors import DialogueError
 from model.params import DIST_KINDS, DistKind, ParamSpec, registry
-from model.validation import pick_error, suggest, wanted
+from model.validation import (
+    BOUND_TOLERANCE,
+    MAX_DEPTH,
+    MAX_DESCRIPTION_CHARS,
+    MAX_ELECTIONS,
+    MAX_FILE_BYTES,
+    MAX_HORIZON,
+    MAX_MONTH,
+    MAX_NAME_CHARS,
+    MAX_PATH_PART_CHARS,
+    MAX_REF_CHARS,
+    MAX_RUNS,
+    MIN_HORIZON,
+    MIN_MONTH,
+    MIN_RUNS,
+    bound_words,
+    clip,
+    field_bounds,
+    nesting_depth,
+    pick_error,
+    shorten,
+    suggest,
+    wanted,
+)
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-SHIPPED_DIR = Path(os.environ.get("DIALOGUE_SCENARIOS",
-                                  Path(__file__).resolve().parent.parent / "scenarios"))
 
-_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+def _month_in_range(value: str) -> str:
+    # YYYY-MM strings sort as months do, so plain comparison is enough.
+    if not MIN_MONTH <= value <= MAX_MONTH:
+        raise PydanticCustomError("month_range", "month outside the supported range")
+    return value
+
+
+# A calendar month, YYYY-MM, within the supported range (see model.validation).
+Month = Annotated[str, Field(pattern=YEAR_MONTH), AfterValidator(_month_in_range)]
+
+
+def _shipped_dir() -> Path:
+    """Where the shipped scenarios are: $DIALOGUE_SCENARIOS if set, else inside the
+    installed package (a wheel holds them as model/scenarios), else the checkout's
+    top-level scenarios/ (an editable install, or a source tree on sys.path)."""
+    if os.environ.get("DIALOGUE_SCENARIOS"):
+        return Path(os.environ["DIALOGUE_SCENARIOS"])
+    here = Path(__file__).resolve().parent
+    return here / "scenarios" if (here / "scenarios").is_dir() else here.parent / "scenarios"
+
+
+SHIPPED_DIR = _shipped_dir()
+
+
+def no_shipped_hint() -> str:
+    """Why no shipped scenario was found, and the fix (for one-line errors)."""
+    if os.environ.get("DIALOGUE_SCENARIOS"):
+        return (f"DIALOGUE_SCENARIOS={SHIPPED_DIR} holds no scenario .toml files; point it at a folder "
+                "that does, or unset it to use the shipped scenarios")
+    return (f"no shipped scenarios in {SHIPPED_DIR}: the installation is incomplete; reinstall it "
+            "(pip install . or pip install -e . in the source folder)")
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class RunSettings(BaseModel):
     """Monte Carlo settings; ``simulate`` arguments override them."""
 
     model_config = _STRICT
-    runs: int = Field(2000, ge=1, le=10_000_000, title="Monte Carlo runs", description="futures simulated")
+    runs: int = Field(2000, ge=MIN_RUNS, le=MAX_RUNS, title="Monte Carlo runs", description="futures simulated")
     seed: int = Field(20130313, ge=0, le=2**63 - 1, title="Seed", description="random seed")
-    horizon: int = Field(60, ge=1, le=600, title="Horizon", description="months simulated")
+    horizon: int = Field(60, ge=MIN_HORIZON, le=MAX_HORIZON, title="Horizon", description="months simulated")
 
 
 class Initial(BaseModel):
     """The state of the world in the start month (defaults: March 2013)."""
 
     model_config = _STRICT
-    start: str = Field("2013-03", pattern=YEAR_MONTH, title="Start month", description="YYYY-MM")
+    start: Month = Field("2013-03", title="Start month", description="YYYY-MM")
     relations: float = Field(1.0, ge=-10, le=10, title="Relations index",
                              description="Goldstein points; 1.0 is 'cool' with a dialogue just agreed")
     protest: float = Field(0.12, ge=0, le=1, title="Protest", description="share of public mobilised")
@@ -70,8 +127,8 @@ class Initial(BaseModel):
 
 class Election(BaseModel):
     model_config = _STRICT
-    name: str = Field(min_length=1)
-    date: str = Field(pattern=YEAR_MONTH)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    date: Month
 
 
 DEFAULT_ELECTIONS = (
@@ -85,11 +142,11 @@ class Calendar(BaseModel):
     """Scheduled events. Elections are flashpoints; meetings alternate venues."""
 
     model_config = _STRICT
-    first_meeting: str = Field("2013-03", pattern=YEAR_MONTH, title="First 2+2 meeting")
+    first_meeting: Month = Field("2013-03", title="First 2+2 meeting")
     meeting_interval: int = Field(12, ge=1, le=60, title="Months between 2+2 meetings")
     campaign_months: int = Field(3, ge=1, le=12, title="Campaign length",
                                  description="months of mobilisation ending with the election month")
-    elections: list[Election] = Field(default_factory=lambda: list(DEFAULT_ELECTIONS))
+    elections: list[Election] = Field(default_factory=lambda: list(DEFAULT_ELECTIONS), max_length=MAX_ELECTIONS)
 
 
 class ParamSetting(BaseModel):
@@ -111,10 +168,10 @@ class _ParamEntry(BaseModel):
 class _File(BaseModel):
     """One scenario file as written (before inheritance)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-    name: str | None = None
-    description: str | None = None
-    extends: str | None = None
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME_CHARS)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS)
+    extends: str | None = Field(None, min_length=1, max_length=MAX_REF_CHARS)
     run: RunSettings | None = None
     initial: Initial | None = None
     calendar: Calendar | None = None
@@ -132,9 +189,16 @@ class Scenario(BaseModel):
     calendar: Calendar = Calendar()
     params: dict[str, ParamSetting]
     source: str = ""
+    # Overrides applied since loading ("repression=0.8"), so results can say what changed.
+    changes: tuple[str, ...] = ()
 
     def value(self, name: str) -> float:
         return self.params[name].value
+
+    @property
+    def label(self) -> str:
+        """The name plus any overrides, e.g. ``baseline + repression=0.8``."""
+        return f"{self.name} + {', '.join(self.changes)}" if self.changes else self.name
 
     def to_toml(self) -> str:
         """The resolved scenario as TOML: loading it gives this scenario back."""
@@ -153,8 +217,14 @@ class Scenario(BaseModel):
         if not overrides:
             return self
         data = self.model_dump()
+        changes = dict(c.split("=", 1) for c in self.changes)
         for key, val in overrides.items():
+            if isinstance(val, (dict, list)) and nesting_depth(val) > MAX_DEPTH:
+                raise DialogueError(f"override {key}: nested too deeply; at most {MAX_DEPTH} levels")
             section, _, field = key.partition(".")
+            if section != "run":  # run settings say how much to simulate, not what is assumed
+                changes.pop(key, None)
+                changes[key.removesuffix(".value")] = _show(val)
             if section in ("initial", "calendar", "run") and field:
                 model = {"initial": Initial, "calendar": Calendar, "run": RunSettings}[section]
                 if field not in model.model_fields:
@@ -176,7 +246,17 @@ class Scenario(BaseModel):
         params = {n: _check_param(specs_get(n), _as_setting(e), "override") for n, e in checked.params.items()}
         return self.model_copy(update={
             "run": checked.run, "initial": checked.initial, "calendar": checked.calendar,
-            "params": params, "source": self.source})
+            "params": params, "source": self.source,
+            "changes": tuple(f"{k}={v}" for k, v in changes.items())})
+
+
+def _show(value: Any) -> str:
+    """An override value as a label shows it: 0.8, true, 2014-01."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)[:40]
 
 
 def specs_get(name: str) -> ParamSpec:
@@ -192,20 +272,30 @@ def _as_setting(entry: float | _ParamEntry) -> dict[str, Any]:
 def _explain(exc: ValidationError) -> str:
     """One line from the first pydantic error, with bounds and suggestions."""
     err = pick_error(exc)
-    loc = [str(x) for x in err["loc"] if not str(x).startswith(("float", "_ParamEntry", "function"))]
+    loc = [shorten(str(x), 40) for x in err["loc"] if not str(x).startswith(("float", "_ParamEntry", "function"))]
     where = ".".join(loc)
     kind, got = err["type"], err.get("input")
     if kind == "extra_forbidden":
         parent_fields = _fields_at(loc[:-1])
         section = ".".join(loc[:-1]) or "the top level"
-        return f"unknown key '{loc[-1]}' in [{section}]{suggest(loc[-1], parent_fields)}"
+        return f"unknown key {clip(loc[-1])} in [{section}]{suggest(loc[-1], parent_fields)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        lo, hi = _bounds_at(loc)
-        return f"{where} = {got!r} is out of range; it must be between {lo} and {hi}"
+        info = _field_at(loc)
+        words = bound_words(*field_bounds(info.metadata)) if info is not None else bound_words(
+            *[err.get("ctx", {}).get(k) for k in ("ge", "le")])
+        return f"{where} = {clip(got)} is out of range; it must be {words}"
+    if kind == "month_range":
+        return f"{where} = {clip(got)} is outside the supported range; use a month from {MIN_MONTH} to {MAX_MONTH}"
+    if kind == "string_too_long":
+        return f"{where} is too long ({len(got):,} characters); use at most {err['ctx']['max_length']}"
+    if kind == "string_too_short":
+        return f"{where} is empty; write some text or leave the key out"
+    if kind == "too_long":
+        return f"{where} has too many entries; use at most {err['ctx']['max_length']}"
     if kind == "string_pattern_mismatch":
-        return f"{where} = {got!r} is not a month; write it as YYYY-MM, e.g. \"2013-03\""
+        return f"{where} = {clip(got)} is not a month; write it as YYYY-MM, e.g. \"2013-03\""
     if kind == "literal_error":
-        return f"{where} = {got!r} is not a distribution; use one of {', '.join(DIST_KINDS)}"
+        return f"{where} = {clip(got)} is not a distribution; use one of {', '.join(DIST_KINDS)}"
     if kind == "missing":
         return f"{where} is missing"
     return f"{where} {wanted(err)}"
@@ -224,21 +314,36 @@ def _fields_at(loc: list[str]):
     return model.model_fields if hasattr(model, "model_fields") else []
 
 
-def _bounds_at(loc: list[str]) -> tuple[Any, Any]:
-    sections = {"initial": Initial, "calendar": Calendar, "run": RunSettings}
-    if len(loc) >= 2 and loc[0] in sections:
-        meta = sections[loc[0]].model_fields[loc[1]].metadata
-        lo = next((getattr(m, a) for m in meta for a in ("ge", "gt") if hasattr(m, a)), "-inf")
-        hi = next((getattr(m, a) for m in meta for a in ("le", "lt") if hasattr(m, a)), "inf")
-        return lo, hi
-    return 0, "inf"
+def _field_at(loc: list[str]) -> Any:
+    """The pydantic field an error location points into (for its bounds), or None."""
+    model: Any = _File
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields is not None:
+            info = fields.get(part)
+            if info is None:
+                return None
+            model = info.annotation
+        elif get_origin(model) in (list, dict):
+            model = get_args(model)[-1]  # a list item or a table's value
+        else:
+            return info
+        if get_origin(model) in (Union, UnionType):  # X | None, float | _ParamEntry: the table member
+            args = [a for a in get_args(model) if a is not type(None)]
+            model = next((a for a in args if hasattr(a, "model_fields")), args[0])
+    return info
 
 
 def _check_param(spec: ParamSpec, entry: dict[str, Any], where: str) -> ParamSetting:
     value = entry.get("value", spec.default)
     dist = entry.get("dist", spec.dist)
     spread = entry.get("spread", spec.spread if dist == spec.dist else _default_spread(spec))
-    if not spec.low <= value <= spec.high:
+    # Within a few ulps of a bound is the bound (samplers overshoot by rounding).
+    slack = BOUND_TOLERANCE * (spec.high - spec.low)
+    if spec.low - slack <= value <= spec.high + slack:
+        value = min(max(value, spec.low), spec.high)
+    else:
         raise DialogueError(f"{where}: params.{spec.name} = {value:g} is out of range; "
                             f"it must be between {spec.low:g} and {spec.high:g} ({spec.units})")
     if spread > spec.high - spec.low:
@@ -275,25 +380,47 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
         return shipped()[ref].resolve()
     if Path(ref).is_dir():
         raise DialogueError(f"{ref} is a folder, not a scenario file")
-    names = ", ".join(shipped()) or "none"
+    if not shipped():
+        raise DialogueError(f"scenario '{ref}' not found: no such file, and {no_shipped_hint()}")
     raise DialogueError(f"scenario '{ref}' not found: no such file, and no shipped scenario of "
-                        f"that name (shipped: {names}){suggest(ref, shipped())}")
+                        f"that name (shipped: {', '.join(shipped())}){suggest(ref, shipped())}")
 
 
 def _read(path: Path) -> _File:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DialogueError(f"{path}: cannot read scenario file ({exc.__class__.__name__}: {exc})") from None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DialogueError(f"{path}: scenario file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark is accepted
+    except OSError as exc:
+        raise DialogueError(f"{path}: cannot read scenario file ({exc.strerror or exc.__class__.__name__})") from None
+    except UnicodeDecodeError:
+        raise DialogueError(f"{path}: not UTF-8 text; save the scenario file as UTF-8") from None
+    return parse(_parse_toml(text, str(path)), str(path))
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    """TOML text to a dict, within the size and nesting limits (docs/limits.md)."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_FILE_BYTES:
+        raise DialogueError(f"{where}: scenario is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
+    deep = f"{where}: tables or arrays nested too deeply; a scenario needs at most {MAX_DEPTH} levels"
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DialogueError(f"{path}: malformed TOML: {exc}") from None
-    return parse(raw, str(path))
+        raise DialogueError(f"{where}: malformed TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise DialogueError(deep) from None
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise DialogueError(deep)
+    return raw
 
 
 def parse(raw: dict[str, Any], where: str = "scenario") -> _File:
     """Validate one scenario document (a dict as from TOML), before inheritance."""
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise DialogueError(f"{where}: tables or arrays nested too deeply; a scenario needs at most {MAX_DEPTH} levels")
     try:
         f = _File.model_validate(raw)
     except ValidationError as exc:
@@ -301,7 +428,7 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> _File:
     specs = registry()
     for name, entry in f.params.items():
         if name not in specs:
-            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{suggest(name, specs)}")
+            raise DialogueError(f"{where}: unknown parameter {clip(name)} in [params]{suggest(name, specs)}")
         _check_param(specs[name], _as_setting(entry), where)
     return f
 
@@ -322,56 +449,83 @@ def _merge(files: list[tuple[_File, Path]]) -> dict[str, Any]:
     return out
 
 
-def load_scenario(ref: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load a scenario by shipped name or path, resolve ``extends`` and validate.
+def _check_ref(ref: str, where: str = "scenario") -> None:
+    """Refuse a reference no file system would take, before it reaches one."""
+    if len(ref) > MAX_REF_CHARS:
+        raise DialogueError(f"{where} reference is too long ({len(ref):,} characters); "
+                            f"use a shipped name or a path of at most {MAX_REF_CHARS}")
+    if "\x00" in ref:
+        raise DialogueError(f"{where} reference {clip(ref)} contains a NUL character")
+    longest = max((len(part) for part in ref.replace("\\", "/").split("/")), default=0)
+    if longest > MAX_PATH_PART_CHARS:
+        raise DialogueError(f"{where} reference {clip(ref)}: a file or folder name in it has {longest:,} "
+                            f"characters; the limit is {MAX_PATH_PART_CHARS}")
 
-    >>> load_scenario("baseline").value("repression")
-    0.6
-    """
-    path = resolve_path(ref)
-    chain: list[tuple[_File, Path]] = []
-    seen: list[Path] = []
-    while True:
+
+def _resolve(ref: str | Path, relative_to: Path | None = None) -> Path:
+    _check_ref(str(ref))
+    try:
+        return resolve_path(ref, relative_to)
+    except OSError as exc:
+        raise DialogueError(f"scenario {clip(str(ref))} cannot be opened ({exc.strerror or exc.__class__.__name__})") \
+            from None
+
+
+def _chain(f: _File, path: Path, where: str, upload: bool = False) -> list[tuple[_File, Path]]:
+    """The file and its ancestors, parent-first. An upload may extend only a shipped
+    scenario, by name: it must not reach files on the server."""
+    chain: list[tuple[_File, Path]] = [(f, path)]
+    seen = [path]
+    while f.extends is not None:
+        if upload and len(chain) == 1:
+            names = shipped()
+            if f.extends not in names:
+                # The same words whether or not such a file exists: an upload must not probe the server.
+                raise DialogueError(f"{where}: extends = {clip(f.extends)} is not allowed; an uploaded scenario "
+                                    f"may extend only a shipped scenario by name ({', '.join(names) or 'none'})")
+            path = names[f.extends].resolve()
+        else:
+            path = _resolve(f.extends, relative_to=path.parent)
         if path in seen:
             cycle = " -> ".join(p.stem for p in [*seen, path])
             raise DialogueError(f"extends cycle: {cycle}; remove one of these 'extends' lines")
         seen.append(path)
         f = _read(path)
         chain.append((f, path))
-        if f.extends is None:
-            break
-        path = resolve_path(f.extends, relative_to=path.parent)
     chain.reverse()
+    return chain
+
+
+def _build(chain: list[tuple[_File, Path]], where: str, default_name: str, source: str) -> Scenario:
     merged = _merge(chain)
     specs = registry()
-    params = {n: _check_param(s, merged["params"].get(n, {}), str(seen[0])) for n, s in specs.items()}
-    scenario = Scenario(
-        name=merged.get("name", seen[0].stem),
-        description=merged.get("description", ""),
-        run=RunSettings(**merged["run"]),
-        initial=Initial(**merged["initial"]),
-        calendar=Calendar(**merged["calendar"]) if "first_meeting" in merged["calendar"]
-        else Calendar(**(merged["calendar"] | {"first_meeting": merged["initial"].get("start", "2013-03")})),
-        params=params,
-        source=str(seen[0]),
-    )
-    return scenario.with_overrides(overrides)
+    params = {n: _check_param(s, merged["params"].get(n, {}), where) for n, s in specs.items()}
+    calendar = merged["calendar"]
+    if "first_meeting" not in calendar:
+        calendar = calendar | {"first_meeting": merged["initial"].get("start", "2013-03")}
+    try:
+        return Scenario(name=merged.get("name", default_name), description=merged.get("description", ""),
+                        run=RunSettings(**merged["run"]), initial=Initial(**merged["initial"]),
+                        calendar=Calendar(**calendar), params=params, source=source)
+    except ValidationError as exc:
+        raise DialogueError(f"{where}: {_explain(exc)}") from None
+
+
+def load_scenario(ref: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario by shipped name or path, resolve ``extends`` and validate.
+
+    >>> load_scenario("baseline").value("repression")
+    0.6
+    """
+    path = _resolve(ref)
+    chain = _chain(_read(path), path, str(path))
+    return _build(chain, str(path), path.stem, str(path)).with_overrides(overrides)
 
 
 def load_scenario_text(text: str, name: str = "uploaded") -> Scenario:
-    """Validate a scenario given as TOML text (e.g. an upload); ``extends`` may name
-    a shipped scenario."""
-    import tempfile
-
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DialogueError(f"{name}: malformed TOML: {exc}") from None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{Path(name).stem or 'uploaded'}.toml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            return load_scenario(path)
-        except DialogueError as exc:
-            raise DialogueError(str(exc).replace(str(path), name)) from None
-
+    """Validate a scenario given as TOML text (e.g. an upload). ``extends`` may name
+    only a shipped scenario: an upload cannot read files on the server."""
+    where = shorten(str(name), MAX_NAME_CHARS)
+    f = parse(_parse_toml(text, where), where)
+    stem = Path(where).stem or "uploaded"
+    return _build(_chain(f, Path(f"<{where}>"), where, upload=True), where, stem, where)

@@ -252,7 +252,8 @@ def _one_line_error(capsys, argv) -> str:
 def test_new_run_into_a_folder_holding_a_batch_is_refused(reference, capsys):
     before = (reference / "summary.parquet").read_bytes()
     msg = _one_line_error(capsys, ["batch", *ARGS, "--out", str(reference)])
-    assert "already holds a batch (4 of 4 chunks done" in msg and "--resume" in msg
+    assert "already holds a complete batch (4 of 4 chunks)" in msg and "load_batch" in msg
+    assert "--resume to finish" not in msg  # it is finished
     assert (reference / "summary.parquet").read_bytes() == before
 
 
@@ -291,16 +292,16 @@ def test_unwritable_folder(tmp_path, capsys):
 def test_full_disk_keeps_finished_chunks_and_resumes(tmp_path, monkeypatch, capsys):
     from model.batch import chunks
 
-    real = chunks._write_netcdf
+    real = chunks._write_bytes
     calls = {"n": 0}
 
-    def failing(ds, path, encoding):
-        calls["n"] += 1
+    def failing(data, path):
+        calls["n"] += ".nc." in path.name
         if calls["n"] >= 2:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(ds, path, encoding)
+        real(data, path)
 
-    monkeypatch.setattr(chunks, "_write_netcdf", failing)
+    monkeypatch.setattr(chunks, "_write_bytes", failing)
     out = tmp_path / "full"
     argv = ["batch", "baseline", "--runs", "150", "--horizon", "12", "--chunk-size", "50", "--out", str(out), "-q"]
     msg = _one_line_error(capsys, argv)
@@ -309,7 +310,7 @@ def test_full_disk_keeps_finished_chunks_and_resumes(tmp_path, monkeypatch, caps
     assert [c["state"] for c in m["chunks"]] == ["done", "pending", "pending"]
     assert m["status"] == "incomplete"
     assert sorted(p.name for p in out.glob("ensembles/*/*")) == ["chunk-000000.nc"]  # no temporaries left
-    monkeypatch.setattr(chunks, "_write_netcdf", real)
+    monkeypatch.setattr(chunks, "_write_bytes", real)
     assert main([*argv, "--resume"]) == 0
     b = load_batch(out)
     assert [c["state"] for c in b.manifest["chunks"]] == ["done"] * 3

@@ -128,12 +128,13 @@ def test_same_inputs_give_identical_files(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("phia_case", [
-    (0.0, "remote chance"), (0.05, "remote chance"), (0.07, "remote chance"), (0.075, "highly unlikely"),
-    (0.10, "highly unlikely"), (0.20, "highly unlikely"), (0.2249, "highly unlikely"), (0.225, "unlikely"),
-    (0.35, "unlikely"), (0.375, "realistic possibility"), (0.5, "realistic possibility"),
-    (0.525, "realistic possibility"), (0.5251, "likely"), (0.55, "likely"), (0.75, "likely"),
-    (0.775, "likely"), (0.7751, "highly likely"), (0.9, "highly likely"), (0.925, "highly likely"),
-    (0.9251, "almost certain"), (0.95, "almost certain"), (1.0, "almost certain")])
+    (0.0, "remote chance"), (0.05, "remote chance"), (0.07, "between remote chance and highly unlikely"),
+    (0.075, "between remote chance and highly unlikely"), (0.10, "highly unlikely"), (0.20, "highly unlikely"),
+    (0.2249, "between highly unlikely and unlikely"), (0.25, "unlikely"), (0.35, "unlikely"),
+    (0.375, "between unlikely and realistic possibility"), (0.5, "realistic possibility"),
+    (0.53, "between realistic possibility and likely"), (0.55, "likely"), (0.75, "likely"),
+    (0.7751, "between likely and highly likely"), (0.9, "highly likely"),
+    (0.94, "between highly likely and almost certain"), (0.95, "almost certain"), (1.0, "almost certain")])
 def test_phia_yardstick_edges(phia_case):
     from model.brief.content import lead_in
 
@@ -225,3 +226,57 @@ def test_failure_midway_leaves_nothing(monkeypatch, tmp_path):
     assert code == 2
     assert list(tmp_path.iterdir()) == []
 
+
+
+def _one_line_error(args, cwd):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "model.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("dialogue: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc.stderr
+
+
+def test_out_over_a_folder_that_is_not_a_brief_needs_force(capsys, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    err = _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(mine), *ARGS])
+    assert "--force" in err and "not empty" in err
+    # an empty folder is fine; a previous brief is fine; --force writes beside other files
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(charts, "CHARTS", {"fan": charts.CHARTS["fan"]})
+    try:
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        assert main(["brief", "baseline", "--out", str(empty), "--format", "png", *ARGS]) == 0
+        (empty / "extra.txt").write_text("left by the user")
+        assert main(["brief", "baseline", "--out", str(empty), "--format", "png", *ARGS]) == 0  # a previous brief
+        assert main(["brief", "baseline", "--out", str(mine), "--format", "png", "--force", *ARGS]) == 0
+    finally:
+        monkey.undo()
+    assert (mine / "notes.txt").read_text() == "my notes" and (mine / "brief.html").is_file()
+
+
+@pytest.mark.parametrize("size_k", [300, 700])
+def test_full_disk_gives_one_line_and_leaves_nothing(tmp_path, size_k):
+    """A real small tmpfs: 300 kB is refused before any work, 700 kB fails while
+    writing. Either way one line, exit 2, and nothing left on the disk."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_k}k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        err = _one_line_error(["brief", "baseline", "--out", str(disk / "b"), "--format", "png", *ARGS],
+                              cwd=tmp_path)
+        assert "disk" in err or "No space left" in err
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

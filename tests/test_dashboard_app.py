@@ -44,9 +44,8 @@ def metric_values(at: AppTest) -> dict[str, float]:
         num = float(re.sub(r"[^0-9.+-]", "", v.replace("−", "-")))
         if v.endswith("%"):
             num /= 100
-        key = {"P(rupture)": "rupture", "P(dialogue suspended)": "suspended",
-               "P(diplomatic expulsions)": "expelled"}.get(m.label)
-        key = key or ("relations" if m.label.startswith("Relations") else "exports")
+        key = {"P(rupture)": "rupture", "P(suspension)": "suspended", "P(expulsions)": "expelled",
+               "Relations": "relations", "Exports": "exports"}[m.label]
         out[key] = num
     assert set(out) == {"rupture", "suspended", "expelled", "relations", "exports"}, out
     return out
@@ -57,8 +56,13 @@ def qp(at: AppTest) -> dict[str, str]:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of a message built with ``dashboard.safe`` (escapes removed)."""
+    return markdown.replace("\\", "").replace("\u2060", "")
+
+
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]
 
 
 # ---------------------------------------------------------------- loading
@@ -158,7 +162,7 @@ def test_query_params_round_trip():
     assert (at.number_input(key="runs").value, at.number_input(key="seed").value,
             at.number_input(key="horizon").value) == (600, 7, 36)
     # the view reproduces: 600 runs over 36 months starting 2013-03 end in 2016-02
-    assert any("2016-02" in m.label for m in at.metric)
+    assert any("median in Feb\u00a02016" in c.value for c in at.caption)
     # a widget change goes back into the link; moving back to the preset drops it
     at.slider(key="p_trade_growth").set_value(0.3).run()
     assert qp(at) == {"scenario": "crackdown", "repression": "0.9", "syria_divergence": "0.4",
@@ -171,7 +175,7 @@ def test_query_params_round_trip():
 
 def test_bad_link_values_are_reported_and_ignored():
     at = make_app({"repression": "5", "nonsense": "1", "runs": "abc", "scenario": "atlantis"})
-    text = " ".join(w.value for w in at.warning)
+    text = " ".join(shown(w.value) for w in at.warning)
     assert "repression = 5 is out of range" in text
     assert "unknown parameter 'nonsense'" in text
     assert "runs = 'abc' is not a whole number" in text
@@ -255,3 +259,87 @@ def test_paired_shifts_are_tighter_than_unpaired():
                                                          paired["dialogue suspended"].preset)))
     assert paired["dialogue suspended"].paired
     assert paired["dialogue suspended"].se < unpaired_se
+
+
+# ---------------------------------------------------------------- ± convention
+
+
+def test_headline_plus_minus_is_the_95_percent_interval():
+    """Each probability card's ± is 1.96 standard errors of its own estimate, computed
+    here from a direct simulation of the same scenario and runs."""
+    from model.analysis import event_flags
+
+    at = make_app({"runs": "500"})
+    sc = load_scenario("baseline")
+    ds = simulate(sc, runs=500)
+    n = ds.sizes["run"]
+    flags = event_flags(ds)
+    probs = {"P(rupture)": float(np.mean(ds["outcome"].values == "rupture")),
+             "P(suspension)": float(flags["dialogue suspended"].isel(time=-1).values.mean()),
+             "P(expulsions)": float(flags["diplomats expelled"].isel(time=-1).values.mean())}
+    captions = [c.value.replace("\\", "").replace("\u00a0", " ") for c in at.caption]
+    for label, p in probs.items():
+        shown = next(m.value for m in at.metric if m.label == label)
+        assert shown == f"{100 * p:.1f}%"
+        half = 100 * 1.96 * np.sqrt(p * (1 - p) / n)
+        want = f"±{half:.1f} pts (95%)"
+        assert any(want in c for c in captions), (label, want, captions)
+    assert not any("s.e." in c for c in captions)
+    assert any("95% Monte Carlo interval (1.96 standard errors)" in c for c in captions)
+
+
+# ---------------------------------------------------------------- every widget's wiring
+
+from model.params import registry  # noqa: E402
+
+PARAMS = list(registry())
+
+
+def resolved_params(at: AppTest) -> dict[str, float]:
+    """Every parameter of the scenario the app simulated last (its resolved TOML)."""
+    from model.scenario import load_scenario_text
+
+    sc = load_scenario_text(at.session_state["last_good"][1], "current")
+    return {n: sc.value(n) for n in PARAMS}
+
+
+def new_value(name: str, current: float) -> float:
+    """A value on the widget's grid, well away from ``current`` and different for each
+    parameter (its position in the registry picks the fraction of the range)."""
+    spec = registry()[name]
+    i = PARAMS.index(name)
+    for frac in (0.2 + 0.6 * i / len(PARAMS), 0.9, 0.1):
+        v = state.clean(spec.low + round((spec.high - spec.low) * frac / spec.widget_step) * spec.widget_step)
+        if abs(v - current) > 2 * spec.widget_step and spec.low <= v <= spec.high:
+            return v
+    raise AssertionError(f"no distinct value for {name}")
+
+
+@pytest.fixture(scope="module")
+def small_apps():
+    """A light session (100 runs x 6 months) shared by the wiring checks; a check that
+    fails drops it, so the next check starts from a fresh session."""
+    return {}
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_each_slider_writes_the_parameter_it_is_labelled_with(small_apps, name):
+    """Find the slider by the label the user reads, move it, and check that exactly the
+    parameter of that label changed, to exactly that value."""
+    at = small_apps.get("at") or make_app({"runs": "100", "horizon": "6"})
+    small_apps.pop("at", None)
+    label = registry()[name].label
+    matches = [s for s in at.slider if s.label == label]
+    assert len(matches) == 1, f"{len(matches)} sliders labelled {label!r}"
+    before = resolved_params(at)
+    target = new_value(name, before[name])
+    matches[0].set_value(target).run()
+    assert not at.exception, at.exception
+    after = resolved_params(at)
+    assert after[name] == pytest.approx(target, abs=1e-9), (name, before[name], after[name])
+    changed = {n for n in PARAMS if after[n] != pytest.approx(before[n], abs=1e-12)}
+    assert changed == {name}, changed
+    assert qp(at)[name] == f"{target:.10g}"
+    [s for s in at.slider if s.label == label][0].set_value(before[name]).run()  # back, for the next check
+    assert resolved_params(at) == pytest.approx(before)
+    small_apps["at"] = at  # only a session in a known state is reused

@@ -3,7 +3,9 @@
 Starts ``dialogue dashboard --port <free port>``, waits for Streamlit's health
 endpoint, then uses Playwright (sync API) with the system Chromium to move a
 headline slider, upload an invalid scenario, and save screenshots under
-``test-artifacts/``. Skipped only when /usr/bin/chromium is missing.
+``test-artifacts/``; checks that links carrying Markdown render no link or image,
+that the page never contacts another host (it works air-gapped), and that the
+headline cards show their labels whole. Skipped only when /usr/bin/chromium is missing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -60,7 +63,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 @pytest.fixture(scope="module")
 def server():
-    """The dashboard served by the real command; always stopped afterwards."""
+    """The dashboard served by the real command; always stopped afterwards.
+    ``DASHBOARD_URL`` points the tests at a server that is already running instead."""
+    if os.environ.get("DASHBOARD_URL"):
+        yield os.environ["DASHBOARD_URL"].rstrip("/")
+        return
     port = free_port()
     proc = subprocess.Popen([*dialogue_cmd(), "dashboard", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -189,5 +196,137 @@ def test_link_reproduces_view(server, browser):
     thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Kremlin repressiveness").locator(
         'input[type="range"]')
     assert float(thumb.input_value()) == 0.95
-    assert page.locator('[data-testid="stMetricLabel"]', has_text="2016-02").count() >= 1
+    captions = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    assert any("median in Feb\u00a02016" in c for c in captions), captions
+    page.close()
+
+
+# ---------------------------------------------------------------- security and offline use
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def offline_page(browser, width: int = 1400):
+    """A page that records every request and WebSocket, and refuses any to another
+    host (as an air-gapped network would); returns (page, list of external URLs)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    external: list[str] = []
+
+    def is_external(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme not in {"data", "blob", "about"} and parts.hostname not in LOCAL_HOSTS
+
+    def route(r):
+        if is_external(r.request.url):
+            external.append(r.request.url)
+            return r.abort()
+        return r.continue_()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("request", lambda req: external.append(req.url) if is_external(req.url) else None)
+    page.on("websocket", lambda ws: external.append(ws.url) if is_external(ws.url) else None)
+    return page, external
+
+
+EVIL_LINK = "[Session expired - click to log in](https://evil.example/login)"
+EVIL_IMAGE = "![x](https://evil.example/pixel.png)"
+
+
+def evil_markup(page) -> list[str]:
+    """Links, images and sources in the page that point at the evil host."""
+    return page.evaluate("""() => [...document.querySelectorAll('a[href], img[src], [srcset], link[href]')]
+        .map(e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('srcset'))
+        .filter(u => u && u.includes('evil.example'))""")
+
+
+@pytest.mark.parametrize("query, shown", [
+    (f"scenario={quote(EVIL_LINK)}&runs=200", "not a shipped scenario"),
+    (f"{quote(EVIL_IMAGE)}=1&runs=200", "unknown parameter"),
+    (f"repression={quote('see https://evil.example/x or www.evil.example ' + EVIL_LINK)}&runs=200", "not a number"),
+])
+def test_links_carrying_markup_render_as_text_and_fetch_nothing(server, browser, query, shown):
+    page, external = offline_page(browser)
+    page.goto(f"{server}/?{query}")
+    alert = page.locator('[data-testid="stAlertContentWarning"]', has_text=shown).first
+    alert.wait_for()
+    wait_idle(page)
+    text = alert.inner_text().replace("\u2060", "")
+    assert "evil.example" in text  # the input is shown, as text
+    assert not evil_markup(page)
+    assert alert.locator("a, img").count() == 0
+    assert not external, external
+    page.context.close()
+
+
+def test_uploaded_markup_renders_as_text_and_fetches_nothing(server, browser):
+    page, external = offline_page(browser)
+    page.goto(f"{server}/?runs=200")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    wait_idle(page)
+    data = (f'name = "{EVIL_LINK}"\ndescription = "{EVIL_IMAGE} https://evil.example/d"\n'
+            'extends = "baseline"\n[params]\nrepression = 0.7\n').encode()
+    page.set_input_files('[data-testid="stFileUploader"] input[type="file"]', files=[{
+        "name": f"{EVIL_IMAGE}.toml", "mimeType": "application/toml", "buffer": data}])
+    page.get_by_text("Session expired - click to log in", exact=False).first.wait_for()
+    wait_idle(page)
+    # a bad file whose name carries markup
+    page.set_input_files('[data-testid="stFileUploader"] input[type="file"]', files=[{
+        "name": f"{EVIL_LINK}.toml", "mimeType": "application/toml", "buffer": b"[params\n"}])
+    page.locator('[data-testid="stAlertContentError"]', has_text="rejected").first.wait_for()
+    wait_idle(page)
+    assert not evil_markup(page)
+    assert not external, external
+    page.context.close()
+
+
+def test_normal_session_contacts_no_other_host(server, browser):
+    """Load, move a slider, switch tabs: every request stays on the dashboard's own
+    server, so the page works air-gapped and leaks nothing (external requests are
+    refused here, as they would be offline, and recorded)."""
+    page, external = offline_page(browser)
+    page.goto(f"{server}/?runs=300")
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    wait_idle(page)
+    before = metric(page, "Relations")
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="divergence over Syria").locator(
+        'input[type="range"]')
+    thumb.focus()
+    thumb.press("Home")
+    page.wait_for_function(
+        """([label, old]) => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
+              m.innerText.startsWith(label) &&
+              m.querySelector('[data-testid="stMetricValue"]').innerText !== old)""",
+        arg=["Relations", before], timeout=30_000)
+    wait_idle(page)
+    for tab in ("Compare with preset", "Share & export", "Forecast"):
+        page.get_by_role("tab", name=tab).click()
+        wait_idle(page)
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    # the page's own fonts and icons came from the server
+    fonts = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').length")
+    assert fonts >= 1
+    assert not external, external
+    page.context.close()
+
+
+TRUNCATED_LABELS_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"] *')]
+    .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_headline_cards_show_whole_labels(server, browser, width):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?runs=1000&repression=0.8")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    wait_idle(page)
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert len(labels) == 5, labels
+    assert not page.evaluate(TRUNCATED_LABELS_JS)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-cards-{width}.png"))
     page.close()

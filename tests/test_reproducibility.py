@@ -49,6 +49,12 @@ def test_reference_engine_is_bit_identical(baseline):
     assert _equal(ens, ref) == []
 
 
+def test_reference_engine_runs_a_single_run(baseline):
+    ens = simulate(baseline, runs=3, seed=9, horizon=12)
+    one = simulate(baseline, runs=1, seed=9, horizon=12, engine="reference", run_offset=2)
+    assert _equal(ens.isel(run=[2]), one) == []
+
+
 def test_reference_and_ensemble_agree_in_distribution(baseline):
     ref = simulate(baseline, runs=150, seed=1, horizon=36, engine="reference")
     ens = simulate(baseline, runs=3000, seed=2, horizon=36)

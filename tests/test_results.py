@@ -130,3 +130,30 @@ def test_horizon_and_runs_arguments(baseline):
 def test_too_large_for_memory_points_to_batch(baseline):
     with pytest.raises(DialogueError, match="needs about 18.7 GB.*dialogue batch"):
         simulate(baseline, runs=2_000_000, horizon=60)
+
+
+def test_estimate_matches_the_file_written(tmp_path, small_ds):
+    from model.results import estimate_bytes
+
+    p = save(small_ds, tmp_path / "r.nc")
+    size = p.stat().st_size
+    est = estimate_bytes(small_ds.sizes["run"], small_ds.sizes["time"])
+    assert size <= est <= 1.1 * size + 1_000_000  # never under, a little over
+
+
+def test_label_and_name_in_attrs(tmp_path, baseline):
+    ds = simulate(baseline.with_overrides({"repression": 0.8}), runs=5, horizon=3)
+    assert ds.attrs["scenario"] == "baseline"
+    assert ds.attrs["scenario_label"] == "baseline + repression=0.8"
+    back = load(save(ds, tmp_path / "l.nc"))
+    assert back.attrs["scenario_label"] == "baseline + repression=0.8"
+
+
+def test_save_refuses_to_overwrite_when_asked(tmp_path, small_ds):
+    p = save(small_ds.isel(run=slice(0, 5)), tmp_path / "r.nc")
+    before = p.read_bytes()
+    with pytest.raises(DialogueError, match="already exists; add --force"):
+        save(small_ds, p, overwrite=False)
+    assert p.read_bytes() == before
+    save(small_ds.isel(run=slice(0, 7)), p)  # the library default still overwrites
+    assert load(p).sizes["run"] == 7

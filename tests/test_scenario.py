@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 
+import numpy as np
 import pytest
 
 from model import DialogueError, load_scenario
@@ -149,3 +151,103 @@ def test_start_month_moves_the_calendar(baseline):
     assert plan.first_meeting == 2  # the 2+2 cycle continues in March
     names = {n: at for n, _, at in plan.campaigns}
     assert names["Moscow City Duma"] == 8
+
+
+# ---------------------------------------------------------------- uploads (issue 12, sections 3 and 4)
+
+
+def test_upload_may_extend_only_shipped_scenarios(tmp_path):
+    sc = load_scenario_text('extends = "crackdown"\n[params]\ntrade_growth = 0.2\n', "up.toml")
+    assert sc.value("trade_growth") == 0.2
+    assert sc.value("repression") == load_scenario("crackdown").value("repression")
+    real = tmp_path / "real.toml"
+    real.write_text('[params]\nrepression = 0.9\n')
+    messages = []
+    for ref in (str(real), str(tmp_path / "missing.toml"), "/etc/passwd", "/etc/nothing_here",
+                "../scenarios/baseline.toml", "scenarios/baseline", "real", "no_such_name"):
+        with pytest.raises(DialogueError) as exc:
+            load_scenario_text(f'extends = "{ref}"\n', "up.toml")
+        messages.append(re.sub(r"extends = '.*' is not", "extends = REF is not", str(exc.value)))
+    # One message, whatever the reference: an uploader learns nothing about the server's files.
+    assert len(set(messages)) == 1, messages
+    assert messages[0] == ("up.toml: extends = REF is not allowed; an uploaded scenario may extend only a shipped "
+                           f"scenario by name ({', '.join(shipped())})")
+
+
+def test_files_on_disk_may_still_extend_paths(tmp_path):
+    (tmp_path / "parent.toml").write_text('[params]\nrepression = 0.9\n')
+    child = _write(tmp_path, "child", f'extends = "{tmp_path / "parent.toml"}"\n')
+    assert load_scenario(child).value("repression") == 0.9
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x = " + "[" * 1000 + "]" * 1000, "nested too deeply"),
+    ("x = " + "{a = " * 1000 + "1" + "}" * 1000, "nested too deeply"),
+    ('[initial]\nstart = "9999-12"\n', "initial.start = '9999-12' is outside the supported range"),
+    ('[initial]\nstart = "0000-01"\n', "use a month from 1990-01 to 2100-12"),
+    ('extends = "' + "b" * 5000 + '"\n', "extends is too long (5,000 characters)"),
+    ('name = "' + "n" * 5000 + '"\n', "name is too long (5,000 characters)"),
+    ("# pad\n" * 200_000, "the limit is 1,000,000"),
+    ('[initial]\nrelations = nan\n', "must be a finite number"),
+    ('[params]\nrepression = inf\n', "params.repression must be a finite number"),
+])
+def test_upload_bad_input_is_one_line(text, expected):
+    with pytest.raises(DialogueError) as exc:
+        load_scenario_text(text, "up.toml")
+    msg = str(exc.value)
+    assert expected in msg and msg.startswith("up.toml: ") and "\n" not in msg and len(msg) < 400
+
+
+def test_upload_byte_order_mark_and_name():
+    sc = load_scenario_text("\ufeff[params]\nrepression = 0.7\n", "my upload.toml")
+    assert sc.value("repression") == 0.7 and sc.name == "my upload"
+
+
+# ---------------------------------------------------------------- samplers and labels (issue 12, section 5)
+
+
+def test_a_few_ulps_past_a_bound_is_the_bound(baseline):
+    spec = registry()["trade_growth"]
+    over = np.nextafter(np.nextafter(spec.high, 1), 1)  # 0.4000000000000001
+    assert over > spec.high
+    assert baseline.with_overrides({"trade_growth": float(over)}).value("trade_growth") == spec.high
+    under = float(np.nextafter(spec.low, -1))
+    assert baseline.with_overrides({"trade_growth": under}).value("trade_growth") == spec.low
+    with pytest.raises(DialogueError, match="out of range"):
+        baseline.with_overrides({"trade_growth": spec.high + 1e-6})
+
+
+def test_salib_morris_sample_is_accepted(baseline):
+    """A real SALib Morris design over the headline drivers, every row a valid scenario."""
+    morris = pytest.importorskip("SALib.sample.morris")
+    specs = registry()
+    problem = {"num_vars": len(HEADLINE), "names": list(HEADLINE),
+               "bounds": [[specs[n].low, specs[n].high] for n in HEADLINE]}
+    design = morris.sample(problem, N=40, num_levels=4, seed=3)
+    outside = (design > np.array(problem["bounds"])[:, 1]) | (design < np.array(problem["bounds"])[:, 0])
+    assert outside.any(), "the design should overshoot a bound by rounding, as the issue found"
+    for row in design:
+        sc = baseline.with_overrides(dict(zip(HEADLINE, map(float, row), strict=True)))
+        for n, v in zip(HEADLINE, row, strict=True):
+            assert specs[n].low <= sc.value(n) <= specs[n].high
+            assert sc.value(n) == pytest.approx(v, abs=1e-12)
+
+
+def test_overrides_are_named_in_the_label(baseline):
+    assert baseline.label == "baseline"
+    sc = baseline.with_overrides({"repression": 0.8})
+    assert sc.label == "baseline + repression=0.8" and sc.name == "baseline"
+    sc = sc.with_overrides({"initial.start": "2014-01", "repression.dist": "normal", "run.runs": 5})
+    assert sc.label == "baseline + repression=0.8, initial.start=2014-01, repression.dist=normal"
+    assert sc.with_overrides({"repression": 0.7}).label.startswith("baseline + initial.start=2014-01")
+    assert "repression=0.7" in sc.with_overrides({"repression": 0.7}).label
+    assert load_scenario("baseline", overrides={"run.seed": 3}).label == "baseline"
+
+
+def test_resolved_toml_of_a_long_file_name_reloads(tmp_path):
+    """Results keep the resolved TOML and the brief reloads it as text: every name a
+    file can have must pass the text loader's limits."""
+    p = _write(tmp_path, "s" * 250, "[params]\nrepression = 0.7\n")
+    sc = load_scenario(p)
+    back = load_scenario_text(sc.to_toml(), "results.toml")
+    assert back.name == "s" * 250 and back.params == sc.params

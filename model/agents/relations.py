@@ -22,11 +22,19 @@ the start month's driver levels,
 where each flow is booked by a rule to a named driver (an incident, a formula of
 words, or a slow driver's pull as it moves away from its start level). Y is then
 exactly the sum of one *stock* per driver, each the driver's past flows decayed
-at the relaxation rate, plus the start gap Y(0) (booked to ``reversion``). Each
+at the relaxation rate, plus the start gap Y(0) (booked to ``reversion``,
+labelled "Pull to start-month equilibrium"). Each
 month's ``contrib_<driver>`` is the change in that driver's stock: its new flow
 less the decay of its earlier effect. So the contributions sum exactly to the
 month's change, and summed over time they give each driver's *net* effect on
 relations at that date -- what a briefing means by "what moved relations".
+
+In plain words, ``reversion``: relations begin away from the level the start month's
+drivers would settle at, and drift towards it. With the calibrated anchor (see
+``model.calibration.steady_state_anchor``) that level lies above the starting +1,
+because the usual run of incidents, harassment and crises holds relations below it;
+so ``reversion`` is a positive pull that offsets those events' usual cost, and it
+is often the largest single line in a waterfall.
 
 If a month's total would cross a bound, every contribution is scaled by the same
 factor, so the index stays in [-10, 10] and the sums still hold.
@@ -67,7 +75,7 @@ DRIVER_LABELS = {
     "responses": "UK response ladder",
     "dialogue": "Strategic Dialogue",
     "shocks": "Unforeseen crises and noise",
-    "reversion": "Start-month gap closing",
+    "reversion": "Pull to start-month equilibrium",
 }
 
 PARAMS = (

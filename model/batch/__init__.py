@@ -13,7 +13,7 @@ from __future__ import annotations
 _EXPORTS = {
     "build_plan": "model.batch.plan", "BatchPlan": "model.batch.plan", "ChunkTask": "model.batch.plan",
     "Point": "model.batch.plan", "parse_variables": "model.batch.plan",
-    "run_batch": "model.batch.runner", "BatchReport": "model.batch.runner",
+    "run_batch": "model.batch.runner", "BatchReport": "model.batch.runner", "plan_text": "model.batch.runner",
     "load_batch": "model.batch.store", "Batch": "model.batch.store",
     "load_sweep": "model.batch.sweep", "parse_sweep": "model.batch.sweep", "Sweep": "model.batch.sweep",
     "run_chunk": "model.batch.chunks", "build_summary": "model.batch.summary",

@@ -5,7 +5,12 @@ A chunk on disk is two files::
     ensembles/<point>/chunk-000003.nc    the full ensemble of its runs (NetCDF, h5netcdf)
     partials/<point>/chunk-000003.npz    its partial summaries (counts, horizon slices)
 
-each written to a hidden temporary file and moved into place with ``os.replace``.
+each encoded in memory, written to a hidden temporary file with a plain file write
+and moved into place with ``os.replace`` (HDF5 never writes to the disk itself: a
+full disk is an ordinary OSError, not a crash). The ``.npz`` also carries the
+chunk's identity (point, index, run offset, runs, seed, the batch's input hash) and
+the size and sha256 of its ensemble file, so ``--resume`` can verify it
+(:mod:`model.batch.integrity`).
 The ``.npz`` is written last, so a chunk is *done* exactly when its ``.npz``
 exists: a chunk killed half-way leaves at most a temporary file (removed on
 ``--resume``) or an ensemble file without partials (rewritten on ``--resume``).
@@ -20,6 +25,8 @@ approximations, and the same whatever the chunk size).
 from __future__ import annotations
 
 import errno
+import io
+import json
 import os
 import platform
 import socket
@@ -29,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.batch.integrity import sha256_bytes
 from model.batch.plan import ChunkTask
 from model.errors import DialogueError
 
@@ -65,6 +73,7 @@ class ChunkResult:
     worker: str
     dataset: object = None
     partial: dict | None = None
+    files: dict | None = None   # sizes and sha256 of the written files, for the manifest
 
 
 def partial_stats(ds) -> dict[str, np.ndarray]:
@@ -114,21 +123,30 @@ def _encoding(ds, compress: bool) -> dict:
             if ds[v].dtype.kind in "fiub"}
 
 
-def _write_netcdf(ds, path: Path, encoding: dict) -> None:
-    """The one place ensemble bytes hit the disk (tests replace it to simulate a full disk)."""
-    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+def encode_netcdf(ds, encoding: dict) -> bytes:
+    """The chunk as NetCDF bytes, built in memory: HDF5 never touches the disk, so a
+    full disk is a plain OSError from ``os.write``, not a crash inside the HDF5 library
+    (writing straight to a file segfaulted at exit after ENOSPC)."""
+    return bytes(ds.to_netcdf(None, engine="h5netcdf", encoding=encoding))
 
 
-def _write_npz(part: dict, path: Path) -> None:
+def encode_npz(part: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **part)
+    return buf.getvalue()
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    """The one place chunk bytes hit the disk (tests replace it to simulate a full disk)."""
     with open(path, "wb") as fh:
-        np.savez(fh, **part)
+        fh.write(data)
 
 
-def _atomic(writer, path: Path, *args) -> None:
+def _atomic(data: bytes, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        writer(*args, tmp)
+        _write_bytes(data, tmp)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -138,16 +156,26 @@ def _atomic(writer, path: Path, *args) -> None:
         raise
 
 
-def write_chunk(out: Path, task: ChunkTask, ds, part: dict) -> None:
+def write_chunk(out: Path, task: ChunkTask, ds, part: dict) -> dict:
     """Write one chunk atomically: ensemble first, then partials (the 'done' mark).
-    Disk problems become one-line :class:`DialogueError`s."""
+    The partials carry the chunk's identity and its ensemble's checksum. Returns the
+    files' sizes and checksums for the manifest. Disk problems become one-line
+    :class:`DialogueError`s."""
+    files: dict[str, dict] = {}
+    meta = {"point": task.point, "index": int(task.index), "run_offset": int(task.run_offset),
+            "runs": int(task.runs), "seed": int(task.scenario.run.seed), "inputs_hash": task.inputs_hash}
     try:
         if ds is not None:
-            enc = _encoding(ds, task.compress)
-            _atomic(lambda d, p: _write_netcdf(d, p, enc), ensemble_path(out, task.point, task.index), ds)
-        _atomic(_write_npz, partial_path(out, task.point, task.index), part)
+            data = encode_netcdf(ds, _encoding(ds, task.compress))
+            files["ensemble"] = meta["ensemble"] = {"size": len(data), "sha256": sha256_bytes(data)}
+            _atomic(data, ensemble_path(out, task.point, task.index))
+            del data
+        blob = encode_npz(dict(part) | {"meta": np.array(json.dumps(meta, sort_keys=True))})
+        files["partial"] = {"size": len(blob), "sha256": sha256_bytes(blob)}
+        _atomic(blob, partial_path(out, task.point, task.index))
     except OSError as exc:
         raise disk_error(out, task.key, exc) from None
+    return files
 
 
 def disk_error(out: Path, key: str, exc: OSError) -> DialogueError:
@@ -182,7 +210,7 @@ def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
     del ds
     res = ChunkResult(task.key, task.point, task.index, task.runs, 0.0, worker_name())
     if out is not None:
-        write_chunk(Path(out), task, stored, part)
+        res.files = write_chunk(Path(out), task, stored, part)
     else:
         res.dataset, res.partial = stored, part
     res.seconds = time.perf_counter() - t0
@@ -190,7 +218,8 @@ def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
 
 
 def chunk_done(out: Path, task: ChunkTask) -> bool:
-    """A chunk is done when its partials exist (and its ensemble, if one is kept)."""
+    """A chunk's files are there: its partials (and its ensemble, if one is kept).
+    Whether they can be trusted is :func:`model.batch.integrity.verify_chunk`'s job."""
     if not partial_path(out, task.point, task.index).is_file():
         return False
     return task.variables == () or ensemble_path(out, task.point, task.index).is_file()

@@ -5,12 +5,33 @@ from __future__ import annotations
 import click
 
 
+class _Seed(click.ParamType):
+    """A seed from 0 to 2^63-1, shown as SEED in the help (not the raw range)."""
+
+    name = "seed"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "SEED"
+
+    def convert(self, value, param, ctx) -> int:
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not 0 <= n <= 2**63 - 1:
+            self.fail(f"{n} is out of range; use a whole number from 0 to 2^63-1", param, ctx)
+        return n
+
+
+SEED = _Seed()
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, metavar="[SCENARIO_OR_FILE]...")
 @click.option("--sweep", "sweeps", multiple=True, type=click.Path(dir_okay=False), metavar="SWEEP.toml",
               help="A sweep file (repeatable): base scenario and parameters to vary (grid or Latin hypercube).")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Runs per scenario or point [sweep's, scenario's].")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [sweep's, scenario's].")
+@click.option("--seed", type=SEED, help="Random seed, a whole number from 0 to 2^63-1 [sweep's, scenario's].")
 @click.option("--horizon", type=click.IntRange(1, 600), help="Months to simulate [sweep's, scenario's].")
 @click.option("--chunk-size", type=click.IntRange(1, 10_000_000), default=10_000, show_default=True,
               help="Runs per chunk: the unit of work, of writing and of resuming; memory grows with it.")
@@ -18,23 +39,27 @@ import click
               "or a batch to finish with --resume).")
 @click.option("--workers", type=click.IntRange(1, 1024), help="Run chunks on N local processes.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run chunks on a dask.distributed cluster.")
+@click.option("--connect-timeout", type=click.FloatRange(0, 3600, min_open=True), default=10, show_default=True,
+              metavar="SECONDS", help="How long to wait for the --scheduler to answer.")
 @click.option("--resume", is_flag=True, help="Finish the batch in --out: run only the missing chunks.")
 @click.option("--variables", metavar="NAMES", help="Comma-separated (run, time) variables to keep in the "
               "ensembles (per-run parameters and outcome are always kept); 'none' keeps summaries only "
               "[all].")
-@click.option("--compress", is_flag=True, help="zlib-compress the ensembles (about 40%% smaller, slower).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def batch(inputs, sweeps, runs, seed, horizon, chunk_size, out, workers, scheduler, resume, variables, compress,
-          quiet) -> None:
+@click.option("--compress", is_flag=True, help="zlib-compress the ensembles (about 40% smaller, slower).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and its disk, time and memory estimates; write nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No estimate and no progress bar (notices and errors still print).")
+def batch(inputs, sweeps, runs, seed, horizon, chunk_size, out, workers, scheduler, connect_timeout, resume,
+          variables, compress, dry_run, quiet) -> None:
     """Simulate many scenarios or sweep points into a results folder, in chunks.
 
     SCENARIO_OR_FILE: shipped scenario names, scenario .toml files or sweep .toml
     files. Results: OUT/summary.parquet (and .csv), one row per scenario or sweep
     point; OUT/ensembles/ (full ensembles, NetCDF per chunk); OUT/manifest.json.
     Identical results in process, with --workers and on a --scheduler cluster.
+    An estimate of disk, time and memory is printed first; --dry-run stops there.
     """
     from model.batch.plan import build_plan, parse_variables
-    from model.batch.runner import run_batch
+    from model.batch.runner import plan_text, run_batch
 
     if scheduler and workers:
         raise click.UsageError("use either --workers or --scheduler, not both")
@@ -42,11 +67,12 @@ def batch(inputs, sweeps, runs, seed, horizon, chunk_size, out, workers, schedul
         raise click.UsageError(f"--scheduler {scheduler}: give an address like tcp://HOST:8786")
     plan = build_plan(inputs, sweeps, runs=runs, seed=seed, horizon=horizon, chunk_size=chunk_size,
                       variables=parse_variables(variables), compress=compress)
+    if dry_run:
+        click.echo(plan_text(plan, out, workers=workers, scheduler=scheduler, resume=resume))
+        return
     options = dict(click.get_current_context().params)
     rep = run_batch(plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet,
-                    options=options)
-    for note in rep.notes:
-        click.echo(note, err=True)
+                    options=options, connect_timeout=connect_timeout, notify=lambda s: click.echo(s, err=True))
     _print_table(rep)
     click.echo(rep.text())
 

@@ -11,6 +11,7 @@ the worker or the order.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -21,7 +22,7 @@ from model.errors import DialogueError
 from model.scenario import Scenario, load_scenario, resolve_path
 
 FORMAT = "dialogue-batch"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: chunks carry their identity and checksums
 DEFAULT_CHUNK = 10_000
 
 
@@ -60,6 +61,7 @@ class ChunkTask:
     scenario: Scenario
     variables: tuple[str, ...] | None   # None: all recorded variables; (): none (summaries only)
     compress: bool = False
+    inputs_hash: str = ""               # the batch's, written into the chunk to tie it to its batch
 
     @property
     def key(self) -> str:
@@ -76,10 +78,11 @@ class BatchPlan:
 
     def chunks(self) -> list[ChunkTask]:
         out = []
+        h = self.inputs_hash
         for p in self.points:
             for i, start in enumerate(range(0, p.runs, self.chunk_size)):
                 out.append(ChunkTask(p.id, i, start, min(self.chunk_size, p.runs - start), p.scenario,
-                                     self.variables, self.compress))
+                                     self.variables, self.compress, h))
         return out
 
     @property
@@ -99,7 +102,7 @@ class BatchPlan:
                         "values": p.values, "scenario_toml": p.scenario.to_toml()} for p in self.points],
         }
 
-    @property
+    @functools.cached_property
     def inputs_hash(self) -> str:
         blob = json.dumps(self.inputs(), sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
@@ -107,7 +110,8 @@ class BatchPlan:
 
 def describe_difference(old: dict, new: dict) -> str:
     """What differs between two ``inputs()`` dicts, in a few words."""
-    for key, label in (("version", "package version"), ("chunk_size", "--chunk-size"),
+    for key, label in (("format_version", "batch format version"), ("version", "package version"),
+                       ("chunk_size", "--chunk-size"),
                        ("variables", "--variables"), ("compress", "--compress")):
         if old.get(key) != new.get(key):
             return f"{label} was {old.get(key)!r}, now {new.get(key)!r}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.batch.chunks import ENSEMBLES
+from model.batch.integrity import check_file
 from model.batch.runner import EVENTS_PARQUET, MANIFEST, SUMMARY_PARQUET, read_manifest
 from model.errors import DialogueError
 
@@ -65,8 +66,20 @@ class Batch:
         p = self._point(key)
         return [self.path / ENSEMBLES / p["id"] / f"chunk-{i:06d}.nc" for i in range(p["chunks"])]
 
-    def open(self, key: str | int, **kwargs):
-        """The full ensemble of one point (by id, index or scenario name), opened lazily."""
+    def verify(self, key: str | int) -> None:
+        """Check every chunk file of one point against the size and sha256 recorded in
+        the manifest when it was written; one-line error for a damaged or replaced file."""
+        p = self._point(key)
+        records = {c.get("key"): c.get("files") or {} for c in self.manifest.get("chunks", [])}
+        for i, f in enumerate(self.files(key)):
+            rec = records.get(f"{p['id']}/chunk-{i:06d}", {}).get("ensemble")
+            why = check_file(f, rec)
+            if why:
+                raise DialogueError(f"{f}: {why}; rerun the batch with --resume to verify and recompute it")
+
+    def open(self, key: str | int, verify: bool = True, **kwargs):
+        """The full ensemble of one point (by id, index or scenario name), opened lazily.
+        ``verify``: first check each chunk file's checksum against the manifest."""
         import xarray as xr
 
         p = self._point(key)
@@ -77,9 +90,15 @@ class Batch:
         if missing:
             raise DialogueError(f"{self.path}: point {p['id']} is missing {len(missing)} of {len(files)} chunk "
                                 "files; finish the batch with --resume")
+        if verify:
+            self.verify(key)
         opts = {"engine": "h5netcdf", "combine": "nested", "concat_dim": "run", "data_vars": "minimal",
                 "coords": "minimal", "compat": "override", "combine_attrs": "drop_conflicts"} | kwargs
-        ds = xr.open_mfdataset([str(f) for f in files], **opts)
+        try:
+            ds = xr.open_mfdataset([str(f) for f in files], **opts)
+        except (OSError, ValueError) as exc:
+            raise DialogueError(f"{self.path}: cannot open the ensemble of {p['id']} ({exc.__class__.__name__}); "
+                                "rerun the batch with --resume to verify and recompute damaged chunks") from None
         ds.attrs.update({"runs": int(ds.sizes["run"]), "batch": str(self.path), "batch_point": p["id"]})
         for k in ("batch_chunk", "run_offset"):
             ds.attrs.pop(k, None)

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from model.batch.chunks import EVENT_SLUGS, partial_path
+from model.batch.integrity import read_partial
 from model.batch.plan import BatchPlan, Point, sweep_param_names
+from model.errors import DialogueError
 
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -25,10 +27,7 @@ def _q(name: str, q: float) -> str:
 
 
 def _combine(out: Path, point: Point, chunk_size: int) -> dict[str, np.ndarray]:
-    parts = []
-    for i, _ in enumerate(range(0, point.runs, chunk_size)):
-        with np.load(partial_path(out, point.id, i)) as z:
-            parts.append({k: z[k] for k in z.files})
+    parts = [read_partial(partial_path(out, point.id, i)) for i, _ in enumerate(range(0, point.runs, chunk_size))]
     return {
         "n": int(sum(int(p["n"][0]) for p in parts)),
         "run_ids": np.concatenate([p["run_ids"] for p in parts]),
@@ -63,7 +62,8 @@ def build_summary(plan: BatchPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFram
         c = _combine(out, pt, plan.chunk_size)
         n = c["n"]
         if not np.array_equal(c["run_ids"], np.arange(pt.runs)):
-            raise RuntimeError(f"partials for {pt.id} do not cover runs 0..{pt.runs - 1} in order")
+            raise DialogueError(f"{out}: the partial summaries of {pt.id} do not cover runs 0..{pt.runs - 1} in "
+                                "order; rerun with --resume to verify and recompute the damaged chunks")
         times = pd.period_range(pt.scenario.initial.start, periods=pt.horizon, freq="M")
         row: dict = {"point": pt.id, "point_index": pt.index, "scenario": pt.base, "sweep": pt.sweep}
         for name in swept:

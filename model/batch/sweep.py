@@ -21,7 +21,9 @@ each parameter's ``low``/``high`` default to the parameter's whole range.
 A swept value sets the parameter's *value*, the centre of its uncertainty
 distribution (as ``--set`` does); the spread and kind are the scenario's.
 Every problem raises :class:`DialogueError` with one line naming the file, the
-key and the fix.
+key and the fix. Enforced limits (docs/batch.md, "Limits"): the file at most
+:data:`MAX_SWEEP_BYTES`, tables and arrays nested at most :data:`MAX_SWEEP_DEPTH`
+deep, at most :data:`MAX_POINTS` points, :data:`MAX_VALUES` values per axis.
 """
 
 from __future__ import annotations
@@ -40,25 +42,54 @@ from model.params import registry
 from model.validation import pick_error, suggest, wanted
 
 MAX_POINTS = 100_000
+# Limits of our own (the scenario parser keeps its in model.validation; same values).
+MAX_SWEEP_BYTES = 1_000_000   # a sweep file; the shipped ones are under 1 kB
+MAX_SWEEP_DEPTH = 16          # nested tables/arrays in a sweep document (the schema needs 3)
+MAX_VALUES = 10_000           # values in one grid axis (as steps)
+MAX_NAME = 80                 # sweep name (it names the points and folders)
+MAX_DESCRIPTION = 5_000
+MAX_REF = 1_024               # the base scenario reference (a name or a path)
+
+
+def _clip(value: Any, limit: int = 60) -> str:
+    """repr of user input, cut short so an echo keeps the message short."""
+    try:
+        out = repr(value)
+    except RecursionError:
+        return "(a deeply nested value)"
+    return out if len(out) <= limit else f"{out[:limit - 5]}...{out[-2:]}"
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth of tables and arrays (a flat table is 1), without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_SWEEP_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
 
 
 class SweepParam(BaseModel):
     """One swept parameter: ``values``, or ``low``/``high`` (+ ``steps`` on a grid)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    values: list[float] | None = Field(None, min_length=1)
+    values: list[float] | None = Field(None, min_length=1, max_length=MAX_VALUES)
     low: float | None = None
     high: float | None = None
-    steps: int | None = Field(None, ge=1, le=10_000)
+    steps: int | None = Field(None, ge=1, le=MAX_VALUES)
 
 
 class Sweep(BaseModel):
     """A sweep file, validated."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    name: str | None = Field(None, min_length=1, max_length=80)
-    description: str = ""
-    scenario: str = Field(min_length=1)
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
+    scenario: str = Field(min_length=1, max_length=MAX_REF)
     method: Literal["grid", "lhs"] = "grid"
     points: int | None = Field(None, ge=1, le=MAX_POINTS)
     lhs_seed: int = Field(0, ge=0, le=2**63 - 1)
@@ -99,21 +130,31 @@ def _explain(exc: ValidationError) -> str:
     if kind == "extra_forbidden":
         parent = Sweep.model_fields if len(loc) == 1 else SweepParam.model_fields
         section = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "the top level"
-        return f"unknown key '{loc[-1]}' in {section}{suggest(loc[-1], parent)}"
+        section = section if len(section) <= 60 else f"{section[:57]}..."
+        return f"unknown key {_clip(loc[-1])} in {section}{suggest(loc[-1][:200], parent)}"
     if kind == "missing":
         return f"'{where}' is missing"
-    if kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long"):
+    if kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long", "string_too_short",
+                "string_too_long"):
         ctx = err.get("ctx", {})
         bound = {"greater_than_equal": f"at least {ctx.get('ge')}", "less_than_equal": f"at most {ctx.get('le')}",
-                 "too_short": "not empty", "too_long": "shorter"}[kind]
-        return f"{where} = {got!r} is out of range; it must be {bound}"
+                 "too_short": "not empty", "string_too_short": "not empty",
+                 "too_long": f"at most {ctx.get('max_length')} long",
+                 "string_too_long": f"at most {ctx.get('max_length')} characters long"}[kind]
+        return f"{where} = {_clip(got)} is out of range; it must be {bound}"
     if kind == "literal_error":
-        return f"{where} = {got!r}: use \"grid\" or \"lhs\""
-    return f"{where} {wanted(err)}"
+        return f"{where} = {_clip(got)}: use \"grid\" or \"lhs\""
+    return f"{where} must be {wanted(err).removeprefix('must be ').split(', got ')[0]}, got {_clip(got)} " \
+           f"({type(got).__name__})"
 
 
 def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
     """Validate a sweep document (a dict as from TOML)."""
+    if not isinstance(raw, dict):
+        raise DialogueError(f"{where}: a sweep must be a table of keys, got {type(raw).__name__}")
+    if _depth(raw) > MAX_SWEEP_DEPTH:
+        raise DialogueError(f"{where}: tables or arrays nested too deeply; a sweep allows at most "
+                            f"{MAX_SWEEP_DEPTH} levels")
     try:
         sw = Sweep.model_validate(raw)
     except ValidationError as exc:
@@ -121,7 +162,7 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
     specs = registry()
     for name, p in sw.params.items():
         if name not in specs:
-            raise DialogueError(f"{where}: unknown parameter '{name}' in [params]{suggest(name, specs)}; "
+            raise DialogueError(f"{where}: unknown parameter {_clip(name)} in [params]{suggest(name[:200], specs)}; "
                                 "'dialogue params baseline' lists them")
         spec = specs[name]
         rng = f"[{spec.low:g}, {spec.high:g}]"
@@ -161,32 +202,49 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
 def load_sweep(path: str | Path) -> tuple[Sweep, Path]:
     """Read and validate a sweep file; returns the sweep and its resolved path."""
     p = Path(path)
-    if p.is_dir():
-        raise DialogueError(f"{p} is a folder, not a sweep file")
+    if len(str(p)) > 4096:
+        raise DialogueError(f"sweep file {_clip(str(p))}: the path is too long (at most 4096 characters)")
     try:
-        text = p.read_text(encoding="utf-8")
+        if p.is_dir():
+            raise DialogueError(f"{p} is a folder, not a sweep file")
+        size = p.stat().st_size
+        if size > MAX_SWEEP_BYTES:
+            raise DialogueError(f"{p}: sweep file is {size:,} bytes; the limit is {MAX_SWEEP_BYTES:,}")
+        text = p.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark is accepted
     except FileNotFoundError:
         raise DialogueError(f"sweep file {p} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DialogueError(f"{p}: cannot read sweep file ({exc.__class__.__name__})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DialogueError(f"{p}: malformed TOML: {exc}") from None
-    sw = parse_sweep(raw, str(p))
+    except UnicodeDecodeError:
+        raise DialogueError(f"{p}: not UTF-8 text; save the sweep file as UTF-8") from None
+    except OSError as exc:
+        raise DialogueError(f"{p}: cannot read sweep file ({exc.strerror or exc.__class__.__name__})") from None
+    sw = parse_sweep(parse_toml(text, str(p)), str(p))
     if sw.name is None:
         sw = sw.model_copy(update={"name": p.stem})
     return sw, p.resolve()
+
+
+def parse_toml(text: str, where: str = "sweep") -> dict[str, Any]:
+    """Sweep TOML text to a dict, within the size and nesting limits."""
+    if len(text) > MAX_SWEEP_BYTES:
+        raise DialogueError(f"{where}: sweep is {len(text):,} characters; the limit is {MAX_SWEEP_BYTES:,} bytes")
+    try:
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DialogueError(f"{where}: malformed TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise DialogueError(f"{where}: tables or arrays nested too deeply; a sweep allows at most "
+                            f"{MAX_SWEEP_DEPTH} levels") from None
+    return raw
 
 
 def is_sweep_file(path: str | Path) -> bool:
     """Whether a TOML file is a sweep (has a top-level ``scenario`` or ``method`` key)
     rather than a scenario (which uses ``extends``)."""
     p = Path(path)
-    if p.suffix != ".toml" or not p.is_file():
-        return False
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        if p.suffix != ".toml" or not p.is_file() or p.stat().st_size > MAX_SWEEP_BYTES:
+            return False
+        text = p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):  # incl. a name too long: not a readable sweep
         return False
     return re.search(r"^\s*(scenario|method)\s*=", text, flags=re.MULTILINE) is not None

@@ -42,18 +42,55 @@ def check_size(size: str) -> str:
     return size
 
 
-def check_out(out: str | Path) -> Path:
+def is_previous_brief(folder: Path) -> bool:
+    """A folder written by ``dialogue brief``: its brief.html carries our generator
+    mark (or, for packs made before the mark, our provenance line)."""
+    page = folder / "brief.html"
+    try:
+        head = page.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return False
+    from model.brief.render import GENERATOR
+
+    return f'content="{GENERATOR}' in head or ('class="prov">Provenance:' in head and "uk-russia-dialogue" in head)
+
+
+def check_out(out: str | Path, force: bool = False) -> Path:
     """The destination folder: its parent must be an existing, writable folder; the
-    folder itself may exist (files of the same name are replaced) but not as a file."""
+    folder itself may exist if it is empty or a previous brief (same-named files are
+    replaced), or with ``force``; never as a file."""
     out = Path(out)
     parent = out.resolve().parent
     if out.exists() and not out.is_dir():
         raise DialogueError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and not force and any(out.iterdir()) and not is_previous_brief(out):
+        raise DialogueError(f"--out {out}: folder is not empty and is not a previous brief; choose a new folder, "
+                            "or add --force to write the pack into it")
     if not parent.is_dir():
         raise DialogueError(f"--out {out}: folder {out.parent} does not exist; create it first")
     if not os.access(parent, os.W_OK | os.X_OK) or (out.is_dir() and not os.access(out, os.W_OK | os.X_OK)):
         raise DialogueError(f"--out {out}: permission denied; choose a folder you can write to")
     return out
+
+
+# Rough bytes a pack takes, per chart and format and for the page (measured on the
+# example pack; deliberately low, so the check refuses only a disk that is surely too full).
+_CHART_BYTES = {"png": 60_000, "svg": 150_000, "pdf": 25_000}
+_PAGE_BYTES = 250_000
+
+
+def check_space(out: Path, n_scenarios: int, fmts: list[str]) -> None:
+    """Refuse, before any work, a disk that cannot hold the pack."""
+    from model.charts import CHARTS
+
+    need = _PAGE_BYTES + max(1, n_scenarios) * len(CHARTS) * sum(_CHART_BYTES[f] for f in fmts)
+    try:
+        free = shutil.disk_usage(out.resolve().parent).free
+    except OSError:
+        return
+    if free < need:
+        raise DialogueError(f"--out {out}: only {free // 1024:,} kB free on that disk and the pack needs about "
+                            f"{need // 1024:,} kB; free some space or choose another folder")
 
 
 def _safe(name: str) -> str:
@@ -86,16 +123,17 @@ def load_inputs(scenarios, from_files, runs, seed):
 def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "brief", from_files=(),
                 formats: str | list[str] = "png", size: str = "slide", runs: int | None = None,
                 seed: int | None = None, sensitivity_runs: int = DEFAULT_SENSITIVITY_RUNS,
-                echo=None) -> BriefResult:
+                echo=None, force: bool = False) -> BriefResult:
     """Write the briefing pack to ``out``. Raises DialogueError, leaving nothing
     behind, for any bad input."""
     from model import charts
-    from model.brief.content import build_content
+    from model.brief.content import build_content, sidecar_json
     from model.brief.render import page_figure, page_html
 
     fmts = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
     check_size(size)
-    out = check_out(out)
+    out = check_out(out, force)
+    check_space(out, len(scenarios) + len(from_files), fmts)
     datasets = load_inputs(list(scenarios), list(from_files), runs, seed)
     names = _unique([_safe(str(d.attrs.get("scenario", "results"))) for d in datasets])
     say = echo or (lambda _msg: None)
@@ -136,7 +174,10 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
         page = page_figure(content)
         (tmp / "brief.pdf").write_bytes(charts.figure_bytes(page, "pdf"))
         (tmp / "brief.html").write_text(page_html(content, images), encoding="utf-8")
-        written += ["brief.pdf", "brief.html"]
+        (tmp / "brief.json").write_text(sidecar_json(content, {
+            "scenarios": list(scenarios), "from": [str(p) for p in from_files], "runs": runs, "seed": seed,
+            "sensitivity_runs": sensitivity_runs, "formats": fmts, "size": size}, images), encoding="utf-8")
+        written += ["brief.pdf", "brief.html", "brief.json"]
         # Move into place: a new folder is renamed in one step; into an existing folder
         # each file is replaced atomically.
         if not out.exists():

@@ -14,7 +14,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from model.analysis import event_flags, phia, prob_with_se
+from model.agents.relations import DRIVER_LABELS
+from model.analysis import (
+        PLUS_MINUS_NOTE,
+    event_flags,
+    fmt_prob,
+    interval95,
+    phia,
+    phia_caveat,
+    prob_with_se,
+    reversion_note,
+    scenario_label,
+)
 from model.charts import fmt_pts, lower_first, minus
 from model.params import HEADLINE, registry, sample
 
@@ -24,9 +35,10 @@ HEADLINE_OUTCOMES = ("rupture", "confrontation")
 
 PHIA_RULE = ("Probabilities use the PHIA yardstick: remote chance \u22645%, highly unlikely 10\u201320%, "
              "unlikely 25\u201335%, realistic possibility 40\u201350%, likely 55\u201375%, highly likely "
-             "80\u201390%, almost certain \u226595%. A value in a gap between terms takes the nearer term; "
-             "a value exactly midway takes the term nearer 50% (so 7.5% is highly unlikely, 22.5% "
-             "unlikely, 37.5% and 52.5% realistic possibility, 77.5% likely, 92.5% highly likely).")
+             "80\u201390%, almost certain \u226595%. As its guidance asks, a value in a gap between terms reads "
+             "'between' them (53%: between realistic possibility and likely), never as a term whose range "
+             "excludes it; where the 95% Monte Carlo interval spans an edge of the yardstick, the judgment says so (in "
+             "charts, a \u2020 after the word).")
 
 EVENT_CLAUSES = {
     "dialogue suspended": "the Strategic Dialogue is suspended at least once",
@@ -47,12 +59,36 @@ def lead_in(p: float) -> str:
 
 
 def pct(p: float) -> str:
-    """A probability for the page: whole percent, or one decimal below 10%."""
-    return f"{100 * p:.1f}%" if 0 < p < 0.095 else f"{100 * p:.0f}%"
+    """A probability for the page (see :func:`model.analysis.fmt_prob`)."""
+    return fmt_prob(p)
 
 
 def pts(x: float, digits: int = 1) -> str:
     return fmt_pts(x, digits)
+
+
+def label_units(label: str, units: str) -> str:
+    """'Growth of discontent (per month, logistic rate)': units in one pair of
+    brackets, even when they carry their own ("per month (logistic rate)")."""
+    u = units.replace(" (", ", ").replace("(", "").replace(")", "")
+    return f"{label} ({u})" if u else label
+
+
+def printed_points(p_low: float, p_high: float) -> str:
+    """The change between two printed probabilities, computed from the figures as
+    printed (so '15% \u2192 68%' reads '+53 pts', never '+52 pts')."""
+    a, b = (float(pct(v).rstrip("%")) for v in (p_low, p_high))
+    digits = 1 if "." in pct(p_low) + pct(p_high) else 0
+    d = round(b - a, digits)
+    return minus(f"{d:+.{digits}f}") if d else f"{0:.{digits}f}"
+
+
+def _judge(key: str, p: float, se: float, text: str) -> Judgment:
+    """A judgment, with a note when its Monte Carlo interval spans two readings."""
+    caveat = phia_caveat(p, se)
+    if caveat:
+        text = f"{text[:-1]}; {caveat}." if text.endswith(".") else f"{text}; {caveat}."
+    return Judgment(key, p, se, text)
 
 
 @dataclass
@@ -136,29 +172,29 @@ def judgments(ds: xr.Dataset) -> list[Judgment]:
     out: list[Judgment] = []
 
     p, se = headline_probability(ds)
-    out.append(Judgment("confrontation_or_worse", p, se,
-                        f"{lead_in(p)} ({pct(p)}) that relations are confrontational or worse by {h} "
-                        f"(index at or below \u22122, or sanctions in force)."))
+    out.append(_judge("confrontation_or_worse", p, se,
+                      f"{lead_in(p)} ({pct(p)}) that relations are confrontational or worse in {h} "
+                      f"(index at or below \u22122, or sanctions in force)."))
     p, se = prob_with_se(end < init)
-    out.append(Judgment("worse_than_start", p, se,
-                        f"{lead_in(p)} ({pct(p)}) that relations are worse in {h} than in {start(ds)} "
-                        f"(median {pts(float(np.median(end)))} against {pts(init)} at the start)."))
+    out.append(_judge("worse_than_start", p, se,
+                      f"{lead_in(p)} ({pct(p)}) that relations are worse in {h} than in {start(ds)} "
+                      f"(median {pts(float(np.median(end)))} against {pts(init)} at the start)."))
     p, se = prob_with_se(ds["outcome"].values.astype(str) == "rupture")
-    out.append(Judgment("rupture", p, se,
-                        f"{lead_in(p)} ({pct(p)}) that relations rupture by {h}: sanctions in force or "
-                        f"the index at or below \u22126."))
+    out.append(_judge("rupture", p, se,
+                      f"{lead_in(p)} ({pct(p)}) that relations are in rupture in {h}: sanctions in force or "
+                      f"the index at or below \u22126."))
     flags = {k: v.isel(time=-1).values for k, v in event_flags(ds).items()}
     top = max(flags, key=lambda k: (flags[k].mean(), k))
     p, se = prob_with_se(flags[top])
-    out.append(Judgment(f"event:{top}", p, se,
-                        f"{lead_in(p)} ({pct(p)}) that {EVENT_CLAUSES.get(top, top)} by {h}; this is the "
-                        f"likeliest of the key events tracked."))
+    out.append(_judge(f"event:{top}", p, se,
+                      f"{lead_in(p)} ({pct(p)}) that {EVENT_CLAUSES.get(top, top)} by {h}; this is the "
+                      f"likeliest of the key events tracked."))
     years, hist = trade_history()
     annual = ds["exports_gbp_m"].isel(time=-1).values.astype(float) * 12
     p, se = prob_with_se(annual > hist[-1])
-    out.append(Judgment("exports_above_2012", p, se,
-                        f"{lead_in(p)} ({pct(p)}) that UK goods exports to Russia are running above their "
-                        f"{years[-1]} level (\u00a3{hist[-1] / 1000:.1f}bn a year) in {h}."))
+    out.append(_judge("exports_above_2012", p, se,
+                      f"{lead_in(p)} ({pct(p)}) that UK goods exports to Russia are running above their "
+                      f"{years[-1]} level (\u00a3{hist[-1] / 1000:.1f}bn a year) in {h}."))
     return out
 
 
@@ -211,16 +247,17 @@ def change_text(swings: list[Swing], ds: xr.Dataset, runs: int) -> str:
     top = max(swings, key=lambda s: (abs(s.swing), s.param))
     h = horizon(ds)
     if abs(top.swing) < 0.005:
-        return (f"No headline driver moves the probability of confrontation or worse by {h} by as much as one "
+        return (f"No headline driver moves the probability of confrontation or worse in {h} by as much as one "
                 f"point across its uncertainty range ({runs:,} runs each).")
     direction = "raises" if top.swing > 0 else "lowers"
     others = sorted((s for s in swings if s is not top), key=lambda s: -abs(s.swing))
-    rest = "; ".join(f"{lower_first(s.label)} {100 * s.swing:+.0f} points" for s in others)
-    return minus(f"The judgment turns most on {lower_first(top.label)} ({top.units}). Held at the low end of its range "
-            f"({fmt_value(top.low)}) the probability of confrontation or worse by {h} is {pct(top.p_low)} "
-            f"({phia(top.p_low)}); at the high end ({fmt_value(top.high)}) it is {pct(top.p_high)} "
-            f"({phia(top.p_high)}). Moving it from low to high {direction} the probability by "
-            f"{abs(100 * top.swing):.0f} percentage points. Other headline drivers: {rest}.")
+    rest = "; ".join(f"{lower_first(s.label)} {printed_points(s.p_low, s.p_high)} points" for s in others)
+    return minus(f"The judgment turns most on {lower_first(label_units(top.label, top.units))}. Held at the low end "
+                 f"of its range ({fmt_value(top.low)}) the probability of confrontation or worse in {h} is "
+                 f"{pct(top.p_low)} ({phia(top.p_low)}); at the high end ({fmt_value(top.high)}) it is "
+                 f"{pct(top.p_high)} ({phia(top.p_high)}). Moving it from low to high {direction} the probability "
+                 f"by {printed_points(top.p_low, top.p_high).lstrip('+').lstrip(chr(0x2212))} percentage points. "
+                 f"Other headline drivers: {rest}.")
 
 
 def assumptions(ds: xr.Dataset) -> list[tuple[str, str, str, str]]:
@@ -237,7 +274,7 @@ def assumptions(ds: xr.Dataset) -> list[tuple[str, str, str, str]]:
         why = "headline driver" if name in HEADLINE else ""
         if differs:
             why = (why + "; " if why else "") + f"default {spec.default:g}"
-        rows.append((f"{spec.label} ({spec.units})", f"{st.value:g}",
+        rows.append((label_units(spec.label, spec.units), f"{st.value:g}",
                      spec.describe_dist(st.value, st.dist, st.spread), why))
     return rows
 
@@ -257,7 +294,7 @@ def provenance(datasets: list[xr.Dataset]) -> str:
     parts = []
     for ds in datasets:
         a = ds.attrs
-        parts.append(f"'{a.get('scenario', '?')}': seed {a.get('seed', '?')}, {ds.sizes['run']:,} runs, "
+        parts.append(f"'{scenario_label(ds)}': seed {a.get('seed', '?')}, {ds.sizes['run']:,} runs, "
                      f"{start(ds)} to {horizon(ds)}")
     a = datasets[0].attrs
     text = (f"Provenance: {'; '.join(parts)}. Model uk-russia-dialogue v{a.get('version', '?')}, git commit "
@@ -286,10 +323,13 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
                 f"{main.sizes['run']:,} simulated futures (seed {main.attrs.get('seed', '?')}).")
     notes = [
         PHIA_RULE,
-        "Each probability is the share of simulated runs; \u00b1 figures are 1.96 Monte Carlo standard errors "
-        "(the precision of the simulation, not the uncertainty of the model). Outcome classes at the horizon: "
-        "rupture = sanctions in force or index \u2264 \u22126; confrontation = \u22126 to \u22122; cool = "
-        "\u22122 to +2; thaw = above +2 (Goldstein scale, \u221210 conflict to +10 alliance).",
+        f"Each probability is the share of simulated runs. {PLUS_MINUS_NOTE} 'In' a month: the state that "
+        "month; 'by' a month: happened at least once by then. Outcome classes (Goldstein scale, \u221210 to +10): "
+        "rupture = sanctions in force or index \u2264 \u22126; confrontation = \u22126 to \u22122 (the "
+        "confrontational band); cool = \u22122 to +2 (the cool band); thaw = above +2 (constructive or better). "
+        "Unlike the bands, rupture also counts sanctions in force at any index.",
+        "Waterfall: means, which add up exactly; the mean ends below the median because a tail of runs ruptures. "
+        f"'{DRIVER_LABELS['reversion']}': {reversion_note(float(main['contrib_reversion'].sum('time').mean()))}.",
         f"Sensitivity: each headline driver held fixed at the low and then the high end of its uncertainty range "
         f"(bounds of a triangular or uniform distribution; 5th and 95th percentiles of a beta or normal), "
         f"{runs:,} runs each with the same seed (common random numbers).",
@@ -300,3 +340,55 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
         title=title, subtitle=subtitle, description=desc, scenarios=scen, swings=swings,
         sensitivity_runs=runs, change_text=change_text(swings, main, runs), assumptions=assumptions(main),
         notes=notes, provenance=provenance(datasets))
+
+
+# ---------------------------------------------------------------- the JSON sidecar
+
+def results_fingerprint(ds: xr.Dataset) -> str:
+    """A fingerprint of the results themselves (not of the code or the commit): it
+    changes only when the numbers a brief is built from change. Values are rounded
+    (relations to 1e-6 points, exports to 1e-3 GBP m) so that last-bit differences
+    between machines do not count."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(f"{ds.sizes['run']}x{ds.sizes['time']}|{ds.attrs.get('seed')}|{ds.attrs.get('start')}".encode())
+    h.update(np.round(ds["relations"].values.astype(np.float64), 6).tobytes())
+    h.update(np.round(ds["exports_gbp_m"].values.astype(np.float64), 3).tobytes())
+    for var in ("dialogue_active", "sanctions", "expulsions", "major_incidents"):
+        h.update(np.asarray(ds[var].values > 0, dtype=np.uint8).tobytes())
+    h.update("|".join(ds["outcome"].values.astype(str)).encode())
+    return h.hexdigest()[:16]
+
+
+def sidecar(content: BriefContent, settings: dict, images: list[tuple[str, str, bytes]] = ()) -> dict:
+    """Everything the brief states, as data: settings to rebuild it, the model
+    version, a fingerprint of its results, every judgment and swing, and the chart
+    titles. Tests (and readers) can check the pack against a fresh run with it."""
+    main = content.main
+    return {
+        "generator": "uk-russia-dialogue brief",
+        "settings": settings,
+        "model_version": str(main.ds.attrs.get("version", "?")),
+        "results_fingerprint": {sb.name: results_fingerprint(sb.ds) for sb in content.scenarios},
+        "scenario": scenario_label(main.ds),
+        "runs": int(main.ds.sizes["run"]),
+        "seed": main.ds.attrs.get("seed"),
+        "judgments": [{"key": j.key, "p": j.p, "se": j.se, "ci95": list(interval95(j.p, j.se)), "phia": j.term,
+                       "text": j.text} for j in main.judgments],
+        "headlines": {sb.name: {"p": sb.headline.p, "se": sb.headline.se} for sb in content.scenarios},
+        "swings": [{"param": s.param, "low": s.low, "high": s.high, "p_low": s.p_low, "p_high": s.p_high}
+                   for s in content.swings],
+        "change_text": content.change_text,
+        "chart_titles": {caption: title for title, caption, _png in images},
+    }
+
+
+def sidecar_json(content: BriefContent, settings: dict, images=()) -> str:
+    import json
+
+    def plain(o):  # numpy scalars (a seed read back from NetCDF is an int64)
+        return o.item() if hasattr(o, "item") else str(o)
+
+    return json.dumps(sidecar(content, settings, images), indent=2, sort_keys=True, ensure_ascii=False,
+                      default=plain) + "\n"

@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import html
 
+import pandas as pd
+
 from model import charts
 from model.analysis import phia
-from model.brief.content import BriefContent, pct
+from model.brief.content import BriefContent, pct, printed_points
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 MARGIN = 0.45
@@ -19,6 +21,8 @@ CHART_PT = 7.2
 INK = "#111111"
 MUTED = "#444444"
 ACCENT = "#0072B2"
+GENERATOR = "uk-russia-dialogue brief"  # marks a folder as a previous pack (see build.check_out)
+JUDGMENT_KEY = "[probability \u00b1 its 95% Monte Carlo interval, percentage points]"
 
 
 # ---------------------------------------------------------------- measured text
@@ -96,7 +100,7 @@ def _swing_rows(content: BriefContent) -> list[list[str]]:
     rows = []
     for s in sorted(content.swings, key=lambda s: -abs(s.swing)):
         rows.append([s.label, f"{charts.minus(f'{s.low:.3g}')} \u2192 {charts.minus(f'{s.high:.3g}')}",
-                     f"{pct(s.p_low)} \u2192 {pct(s.p_high)}", charts.minus(f"{100 * s.swing:+.0f} pts")])
+                     f"{pct(s.p_low)} \u2192 {pct(s.p_high)}", f"{printed_points(s.p_low, s.p_high)} pts"])
     return rows
 
 
@@ -106,8 +110,10 @@ def judgment_lines(content: BriefContent) -> list[str]:
         out.append(f"{j.text} [{100 * j.p:.1f}% \u00b1 {196 * j.se:.1f}]")
     if len(content.scenarios) > 1:
         h = content.main.headline
-        parts = [f"'{sb.name}' {pct(sb.headline.p)} ({phia(sb.headline.p)})" for sb in content.scenarios[1:]]
-        out[-1:] = [f"By comparison, confrontation or worse is {pct(h.p)} in '{content.main.name}' against "
+        when = content.main.ds["time"].values[-1]
+        parts = [f"{pct(sb.headline.p)} ({phia(sb.headline.p)}) in '{sb.name}'" for sb in content.scenarios[1:]]
+        out[-1:] = [f"By comparison, the probability that relations are confrontational or worse in "
+                    f"{pd.Timestamp(when):%b %Y} is {pct(h.p)} ({phia(h.p)}) in '{content.main.name}' against "
                     + ", ".join(parts) + "."] if len(out) >= 5 else out[-1:]
     return out
 
@@ -130,6 +136,9 @@ def page_figure(content: BriefContent):
                   color=MUTED, gap=0.04)
         flow.rule(color=ACCENT, lw=1.2, gap=0.08)
         # Key judgments
+        # The key to the bracketed figures sits on the heading's line, after it.
+        key_x = MARGIN + charts.text_width_pt("Key judgments", BODY_PT + 1.2, "bold") / 72 + 0.15
+        flow._text(key_x, flow.y + (BODY_PT + 1.2 - SMALL_PT) / 72 * 0.8, JUDGMENT_KEY, SMALL_PT, color=MUTED)
         flow.para("Key judgments", size=BODY_PT + 1.2, weight="bold", gap=0.04)
         for i, line in enumerate(judgment_lines(content), 1):
             flow.para(line, size=BODY_PT, indent=0.22, bullet=f"{i}.", gap=0.035)
@@ -145,19 +154,24 @@ def page_figure(content: BriefContent):
                                                 [0.5, 0.13, 0.37], dry=True)
         tables_h = 0.2 + max(swing_h, assum_h)
         notes_text = " ".join(content.notes)
-        notes_h = (Flow(fig, 0, 0, width).para(notes_text, size=SMALL_PT - 0.4, dry=True)
-                   + Flow(fig, 0, 0, width).para(content.provenance, size=SMALL_PT - 0.4, dry=True) + 0.1)
         charts_top = flow.y
-        bottom_h = 0.05 + 0.06 + change_h + 0.06 + tables_h + 0.02 + 0.05 + notes_h
-        charts_h = H - MARGIN - bottom_h - charts_top
-        if charts_h < 4.0:
+        # The notes shrink (down to 5 pt) before the charts do: long judgments (many
+        # Monte Carlo caveats at few runs) must not push the page onto a second sheet.
+        for notes_pt in (SMALL_PT - 0.4, SMALL_PT - 0.8, SMALL_PT - 1.2, SMALL_PT - 1.6):
+            notes_h = (Flow(fig, 0, 0, width).para(notes_text, size=notes_pt, dry=True)
+                       + Flow(fig, 0, 0, width).para(content.provenance, size=notes_pt, dry=True) + 0.1)
+            bottom_h = 0.05 + 0.06 + change_h + 0.06 + tables_h + 0.02 + 0.05 + notes_h
+            charts_h = H - MARGIN - bottom_h - charts_top
+            if charts_h >= 4.0:
+                break
+        if charts_h < 3.6:
             raise RuntimeError(f"brief layout: only {charts_h:.2f} in left for charts")
-        row_h = charts_h / 2
+        row_h, row2_h = charts_h * 0.46, charts_h * 0.54
         # One GridSpec for the page (constrained layout lays out one grid): rows are the
         # text above, two chart rows, the text below; the text rows hold no subfigure.
         fig.set_layout_engine("constrained", rect=(MARGIN / W, MARGIN / H, width / W, (H - 2 * MARGIN) / H),
                               w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
-        gs = fig.add_gridspec(4, 2, height_ratios=[charts_top - MARGIN, row_h, row_h, bottom_h],
+        gs = fig.add_gridspec(4, 2, height_ratios=[charts_top - MARGIN, row_h, row2_h, bottom_h],
                               wspace=0, hspace=0, left=MARGIN / W, right=1 - MARGIN / W, top=1 - MARGIN / H,
                               bottom=MARGIN / H)
         several = len(content.scenarios) > 1
@@ -191,8 +205,8 @@ def page_figure(content: BriefContent):
         right_flow.table(["Assumption", "Value", "Uncertainty"], assum_rows, [0.5, 0.13, 0.37])
         flow.y = max(left_flow.y, right_flow.y) + 0.02
         flow.rule(gap=0.05)
-        flow.para(notes_text, size=SMALL_PT - 0.4, color=MUTED, gap=0.03)
-        flow.para(content.provenance, size=SMALL_PT - 0.4, color=MUTED, gap=0.0)
+        flow.para(notes_text, size=notes_pt, color=MUTED, gap=0.03)
+        flow.para(content.provenance, size=notes_pt, color=MUTED, gap=0.0)
         if flow.y > H - MARGIN + 0.2:
             raise RuntimeError(f"brief layout overflow: {flow.y:.2f} in > {H - MARGIN:.2f} in")
     return fig
@@ -218,10 +232,11 @@ def page_html(content: BriefContent, images: list[tuple[str, str, bytes]]) -> st
     main = content.main
     parts = ["<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f'<meta name="generator" content="{GENERATOR}">',
              f"<title>{e(content.title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{e(content.title)}</h1>",
              f'<p class="sub">{e(content.subtitle)} {e(content.description)}</p>',
-             "<h2>Key judgments</h2><ol>"]
+             f'<h2>Key judgments</h2><p class="notes">{e(JUDGMENT_KEY)}</p><ol>']
     for j in main.judgments:
         parts.append(f'<li data-key="{e(j.key)}" data-p="{j.p:.6f}">{e(j.text)} '
                      f'<span class="n">[{100 * j.p:.1f}% \u00b1 {196 * j.se:.1f}]</span></li>')

@@ -1,0 +1,145 @@
+"""Sensitivity analysis: SALib's estimators through our path, and the model's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import DialogueError, sensitivity
+from model.cli import main
+from model.sensitivity import analyze, factors, problem, sample_unit, to_values, tornado, tornado_sentence
+
+# Ishigami (a=7, b=0.1) on [-pi, pi]^3; analytic indices (Ishigami & Homma 1990).
+A, B = 7.0, 0.1
+V = A**2 / 8 + B * np.pi**4 / 5 + B**2 * np.pi**8 / 18 + 0.5
+V1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2
+V2 = A**2 / 8
+VT3 = 8 * B**2 * np.pi**8 / 225
+S1 = np.array([V1 / V, V2 / V, 0.0, 0.0])
+ST = np.array([(V1 + VT3) / V, V2 / V, VT3 / V, 0.0])
+PROB = {"num_vars": 4, "names": ["x1", "x2", "x3", "dummy"], "bounds": [[0.0, 1.0]] * 4}
+
+
+def ishigami(u: np.ndarray) -> np.ndarray:
+    x = -np.pi + 2 * np.pi * u  # percentiles -> values, as the registry's inverse CDF does for the model
+    return np.sin(x[:, 0]) + A * np.sin(x[:, 1]) ** 2 + B * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+@pytest.fixture(scope="module")
+def ishigami_indices():
+    u, block = sample_unit("sobol", PROB, 4096, seed=1)
+    assert block == 6 and u.shape == (4096 * 6, 4)
+    return analyze("sobol", PROB, u, ishigami(u), num_resamples=100, seed=1)
+
+
+def test_sobol_recovers_ishigami_indices(ishigami_indices):
+    r = ishigami_indices
+    assert np.allclose(r["S1"][:3], S1[:3], atol=0.04), r["S1"]
+    assert np.allclose(r["ST"][:3], ST[:3], atol=0.04), r["ST"]
+
+
+def test_no_effect_parameter_has_total_index_indistinguishable_from_zero(ishigami_indices):
+    r = ishigami_indices
+    assert abs(r["ST"][3]) <= r["ST_conf"][3] + 1e-12
+    assert abs(r["S1"][3]) <= r["S1_conf"][3]
+
+
+def test_morris_ranks_ishigami():
+    u, block = sample_unit("morris", PROB, 200, seed=2)
+    r = analyze("morris", PROB, u, ishigami(u), num_resamples=50, seed=2)
+    assert block == 5
+    assert r["mu_star"][3] == 0.0  # the dummy never moves the output
+    assert np.argsort(-r["mu_star"])[:2].tolist() in ([0, 1], [1, 0])
+
+
+def test_factors_use_the_registry_distribution(baseline):
+    fs = {f.name: f for f in factors(baseline, "uncertain")}
+    assert "relaxation" not in fs  # fixed in the baseline
+    rep = fs["repression"]  # beta(mean 0.6, sd 0.1) on [0, 1]
+    vals = rep.values(np.linspace(0.0005, 0.9995, 2000))
+    assert np.mean(vals) == pytest.approx(0.6, abs=0.01) and np.std(vals) == pytest.approx(0.1, abs=0.01)
+    allf = {f.name: f for f in factors(baseline, "all")}
+    assert allf["relaxation"].over_range
+    v = to_values([allf["relaxation"]], np.array([[0.0], [1.0]]))["relaxation"]
+    assert v.iloc[0] == pytest.approx(0.01) and v.iloc[1] == pytest.approx(0.5)
+    assert [f.name for f in factors(baseline, "headline")] == ["protest_growth", "repression", "syria_divergence",
+                                                              "trade_growth"]
+    assert problem(factors(baseline, "headline"))["bounds"] == [[0.0, 1.0]] * 4
+
+
+def test_model_sensitivity_table_and_tornado_agree(baseline):
+    """The tornado's top parameter is the one with the largest total index, or within its interval."""
+    res = sensitivity(baseline, n=256, outputs="confrontation_or_worse", by_year=False, seed=11)
+    t = res.at_horizon("confrontation_or_worse")
+    assert {"method", "output", "year", "param", "label", "S1", "S1_conf", "ST", "ST_conf"} <= set(res.table)
+    assert len(t) == len(res.factors) == 39 and res.runs == 256 * 41
+    top_st = t.iloc[0]
+    tor = tornado(baseline, runs=400, seed=11)
+    top_tor = tor.iloc[0]
+    st_of = t.set_index("param")
+    assert (top_tor["param"] == top_st["param"]
+            or st_of.loc[top_tor["param"], "ST"] + st_of.loc[top_tor["param"], "ST_conf"]
+            >= top_st["ST"] - top_st["ST_conf"])
+    assert tor["swing"].is_monotonic_decreasing
+    assert (tor["low_pct"] == 0.1).all() and (tor["high_pct"] == 0.9).all()
+    # Common random numbers: the base is the plain ensemble's share on the same runs.
+    from model import simulate
+
+    ds = simulate(baseline, runs=400, seed=11)
+    assert tor["base"].iloc[0] == pytest.approx(np.isin(ds["outcome"].values, ["rupture", "confrontation"]).mean())
+    assert "moves it most for" in tornado_sentence(tor)
+    assert "assumptions carry" in res.sentence() or "assumption carries" in res.sentence()
+
+
+def test_by_year_and_constant_outputs(baseline):
+    res = sensitivity(baseline, n=64, outputs="sanctions,relations", horizon=24, params="headline")
+    assert sorted(res.table["month"].unique()) == [11, 23]
+    assert set(res.table["output"]) == {"sanctions", "relations"}
+    short = sensitivity(baseline, n=64, outputs="sanctions", horizon=1, params="headline", by_year=False)
+    assert short.table["constant"].all()  # no sanctions in one month: nothing to attribute
+    assert "same in every run" in short.text()
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"method": "sobal"}, "did you mean 'sobol'"),
+    ({"n": 100}, "not a power of two"),
+    ({"n": 16}, "too small"),
+    ({"outputs": "ruptur"}, "did you mean 'rupture'"),
+    ({"params": "represion"}, "did you mean 'repression'"),
+    ({"method": "delta", "outputs": "rupture"}, "continuous output"),
+])
+def test_bad_inputs(baseline, kw, words):
+    with pytest.raises(DialogueError, match=words):
+        sensitivity(baseline, **kw)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--method", "sobal"], "did you mean 'sobol'"),
+    (["--n", "8"], "too small"),
+    (["--outputs", "ruptur"], "did you mean 'rupture'"),
+    (["--params", "represion"], "did you mean 'repression'"),
+])
+def test_cli_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, words):
+    out = tmp_path / "sens"
+    code = main(["sensitivity", "baseline", *args, "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("dialogue: error: ") and words in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_writes_tables_and_charts(tmp_path, capsys):
+    out = tmp_path / "sens"
+    code = main(["sensitivity", "baseline", "--n", "64", "--outputs", "confrontation_or_worse,relations",
+                 "--horizon", "24", "--params", "headline", "--tornado-runs", "60", "--out", str(out)])
+    text, err = capsys.readouterr()
+    assert code == 0, err
+    assert "P(confrontation or worse) by Feb 2015" in text and "One at a time" in text
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["sensitivity.csv", "sensitivity.parquet", "sobol-by-year.png", "sobol.png", "summary.txt",
+                     "tornado.csv", "tornado.parquet", "tornado.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["sens"]  # no temporary folder left behind
+    import pandas as pd
+
+    t = pd.read_parquet(out / "sensitivity.parquet")
+    assert len(t) == 2 * 2 * 4  # outputs x years x parameters
