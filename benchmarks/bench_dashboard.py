@@ -7,6 +7,10 @@ Measures, side by side in one run, at 2,000 runs x 60 months on the Forecast tab
   value (cached); the "All six" chart grid, cold and cached. Each row gives the
   median and worst wall time over several changes and the in-app breakdown
   (cumulative seconds at the end of each phase, from ``st.session_state["_timing"]``).
+* "What matters" and "When does it go wrong" (AppTest): the button press, from click to
+  the page drawn with its charts (the store of analyses cleared before each press),
+  with the in-app compute time; and a slider change with that tab open, which must
+  compute nothing (checked with ``dashboard.compute.CALLS``).
 * Browser round trip (if /usr/bin/chromium exists): the real server started by
   ``dialogue dashboard``, a Playwright keyboard press on a headline slider, timed
   until the headline figure and the chart image have changed and the app is idle.
@@ -116,6 +120,63 @@ def bench_apptest(values_cold: list[float]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def bench_analyses(presses: int) -> list[tuple[str, str, str]]:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import compute
+
+    rows = []
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.query_params["runs"] = str(RUNS)
+    at.query_params["horizon"] = str(HORIZON)
+    at.session_state["view"] = "What matters"
+    at.run()
+    assert not at.exception, at.exception
+    # Opening the tab starts importing SALib/PRIM/scikit-learn in the background (once per
+    # server); a reader takes longer than that to read the tab's introduction.
+    t = time.perf_counter()
+    compute.WARMED.wait(60)
+    rows.append(("Opening an analysis tab: SALib, PRIM, scikit-learn imported in the background (once per server; "
+                 "wait after the tab was drawn)",
+                 f"{time.perf_counter() - t:.2f} s", "the page is drawn at once; presses below start after it"))
+    new_values = iter([(0.62, 0.64, 0.66), (0.68, 0.70, 0.72)])  # values not simulated before: cold
+    for tab, button, kind, what in (
+            ("What matters", "wm_run", "what_matters",
+             f"tornado {compute.TORNADO_RUNS} runs a bar + Sobol' N={compute.SOBOL_N}, P(confrontation or worse)"),
+            ("When does it go wrong", "ww_run", "discover", f"discovery, {compute.DISCOVER_N:,} futures, rupture")):
+        at.session_state["view"] = tab
+        at.run()
+        walls, inner = [], []
+        for _ in range(presses):
+            compute.analyses().clear()
+            calls = compute.CALLS[kind]
+            t = time.perf_counter()
+            [b for b in at.button if b.key == button][0].click().run()
+            walls.append(time.perf_counter() - t)
+            assert not at.exception, at.exception
+            assert compute.CALLS[kind] == calls + 1
+            inner.append(at.session_state["wm_last" if kind == "what_matters" else "ww_last"].seconds)
+        rows.append((f"{tab}: button press to page drawn ({what})", stats(walls),
+                     f"analysis {statistics.median(inner):.2f} s (median; first press {inner[0]:.2f} s), the rest is "
+                     "drawing the charts; progress bar throughout"))
+        # A slider change with the tab open: the normal redraw, nothing recomputed.
+        walls = []
+        calls = compute.CALLS[kind]
+        for v in next(new_values):
+            at.slider(key="p_repression").set_value(v)
+            t = time.perf_counter()
+            at.run()
+            walls.append(time.perf_counter() - t)
+            assert not at.exception, at.exception
+            assert at.session_state["_timing"]["simulated_now"]
+        assert compute.CALLS[kind] == calls, "a slider move ran the analysis"
+        rows.append((f"Slider change (cold) with the {tab} tab open", stats(walls),
+                     "no analysis run (call counter unchanged); last result shown, marked out of date"))
+        at.slider(key="p_repression").set_value(0.6)
+        at.run()
+    return rows
+
+
 # ---------------------------------------------------------------- browser
 
 
@@ -205,12 +266,15 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/dashboard.md alone")
     ap.add_argument("--no-browser", action="store_true", help="AppTest timings only")
     ap.add_argument("--steps", type=int, default=5, help="slider changes per measurement")
+    ap.add_argument("--presses", type=int, default=3, help="button presses per analysis measurement")
+    ap.add_argument("--only-analyses", action="store_true", help="just the What matters / discovery rows")
     args = ap.parse_args()
     header = (f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}. "
               f"{RUNS:,} runs x {HORIZON} months, Forecast tab (fan chart) unless stated.")
     values = [round(0.61 + 0.02 * i, 2) for i in range(args.steps)]
-    rows = bench_apptest(values)
-    if not args.no_browser:
+    rows = [] if args.only_analyses else bench_apptest(values)
+    rows += bench_analyses(args.presses)
+    if not args.no_browser and not args.only_analyses:
         rows += bench_browser(args.steps)
     text = report(rows, header)
     print(text)

@@ -21,7 +21,7 @@ import logging  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import compute, state, widgets  # noqa: E402
+from dashboard import compute, insight, state, widgets  # noqa: E402
 from dashboard.safe import checked, file_stem, md, plain  # noqa: E402
 from model.agents.relations import band_of  # noqa: E402
 from model.analysis import Z95  # noqa: E402
@@ -30,7 +30,7 @@ from model.params import registry  # noqa: E402
 from model.scenario import Scenario, load_scenario_text  # noqa: E402
 
 BAD_EVENTS = {"rupture", "dialogue suspended", "diplomats expelled"}
-TABS = ("Forecast", "Compare with preset", "Share & export")
+TABS = ("Forecast", "Compare with preset", "What matters", "When does it go wrong", "Share & export")
 log = logging.getLogger(__name__)
 
 
@@ -335,8 +335,15 @@ def main() -> None:
     if tabs[1].open:
         with tabs[1]:
             compare_tab(cur, pre, shifts, preset, overrides, stem)
+    # The analysis tabs compute only on their button; an open tab's redraw is a look-up.
     if tabs[2].open:
         with tabs[2]:
+            insight.what_matters_tab(current, stem)
+    if tabs[3].open:
+        with tabs[3]:
+            insight.when_wrong_tab(current, stem)
+    if tabs[4].open:
+        with tabs[4]:
             export_tab(current, cur, pre, stem, preset_name)
     marks["total"] = time.perf_counter() - t0
     # Cumulative seconds from the start of the script run (read by benchmarks/bench_dashboard.py).

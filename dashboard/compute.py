@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import threading
 import time
 import zipfile
@@ -258,3 +259,225 @@ def charts_zip(items: list[tuple[str, xr.Dataset, xr.Dataset | None, tuple[str, 
             for fmt in ("png", "svg"):
                 zf.writestr(f"{stem}_{chart}.{fmt}", render(chart, fmt, ds, other, names))
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- what matters / when does it go wrong
+#
+# Heavy analyses run only when the user presses a button (never on a slider redraw).
+# Their results are kept in a bounded LRU shared by all sessions, keyed like the
+# simulations by the resolved scenario (``scenario_key``) plus the output chosen, so
+# pressing the button again for the same assumptions, or returning to them, costs nothing.
+
+TORNADO_RUNS = 300               # random streams per tornado bar (39 parameters x 2 + 5 base blocks: 24,900 runs)
+TORNADO_LOW, TORNADO_HIGH = 0.10, 0.90
+TORNADO_CHUNK = 8                # parameters per tornado call, for the progress bar
+SOBOL_N = 256                    # Saltelli N: N x (D + 2) runs, 10,496 for 39 parameters
+DISCOVER_N = 5_000               # futures sampled for scenario discovery
+MAX_ANALYSES = 16
+
+# How many times each heavy analysis actually ran in this process (not served from the
+# store). Tests read it: a slider move must not add to it.
+CALLS: dict[str, int] = {"what_matters": 0, "discover": 0}
+
+
+@dataclass(frozen=True)
+class WhatMatters:
+    """Tornado and Sobol' indices of one output for one resolved scenario."""
+
+    key: str
+    output: str
+    tornado: object   # pandas DataFrame from model.sensitivity.tornado
+    sobol: object     # model.sensitivity.SensitivityResult
+    seconds: float
+
+
+@dataclass(frozen=True)
+class WhenWrong:
+    """Scenario discovery for one outcome: a result, or the one-line reason there is none."""
+
+    key: str
+    outcome: str
+    result: object | None   # model.discovery.DiscoveryResult
+    message: str
+    seconds: float
+
+
+class AnalysisStore:
+    """Thread-safe LRU of finished analyses (small objects: tables of a few thousand rows)."""
+
+    def __init__(self, max_entries: int = MAX_ANALYSES) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[str, str, str], object] = OrderedDict()
+        self._lock = threading.RLock()
+        self.run_lock = threading.Lock()  # one heavy analysis at a time on a small machine
+
+    def get(self, key: tuple[str, str, str]):
+        with self._lock:
+            v = self._data.get(key)
+            if v is not None:
+                self._data.move_to_end(key)
+            return v
+
+    def put(self, key: tuple[str, str, str], value: object) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def analyses() -> AnalysisStore:
+    return AnalysisStore()
+
+
+_WARM_STARTED = threading.Event()
+WARMED = threading.Event()  # set when the analysis libraries are imported
+
+
+def warm_imports() -> None:
+    """Import the analysis libraries (SALib, scipy.stats, PRIM, scikit-learn: about 3 s
+    on this machine) in a background thread, once per server process, when an analysis
+    tab is first opened, so the first button press does not pay for them. The slider
+    path never imports them."""
+    if _WARM_STARTED.is_set():
+        return
+    _WARM_STARTED.set()
+
+    def work() -> None:
+        try:
+            import prim  # noqa: F401
+            import SALib.analyze.sobol  # noqa: F401
+            import SALib.sample.sobol  # noqa: F401
+            import scipy.stats  # noqa: F401
+            import sklearn.tree  # noqa: F401
+
+            import model.charts_sensitivity  # noqa: F401
+            import model.discovery  # noqa: F401
+        except Exception:  # noqa: BLE001 - the press imports them again and reports any real problem
+            logging.getLogger(__name__).exception("dashboard: warming the analysis imports failed")
+        finally:
+            WARMED.set()
+
+    threading.Thread(target=work, name="dashboard-warm-imports", daemon=True).start()
+
+
+def stored_what_matters(sc: Scenario, output: str) -> WhatMatters | None:
+    """The stored result for these assumptions, if any (a look-up: never computes)."""
+    return analyses().get((scenario_key(sc), "what", output))  # type: ignore[return-value]
+
+
+def stored_when_wrong(sc: Scenario, outcome: str) -> WhenWrong | None:
+    return analyses().get((scenario_key(sc), "when", outcome))  # type: ignore[return-value]
+
+
+def _tornado_in_chunks(sc: Scenario, output: str, progress: Callable[[float], None]):
+    """``model.sensitivity.tornado`` over every uncertain parameter, a few parameters per
+    call so progress can be shown. Each call repeats the base block on the same random
+    streams, so the joined frame equals one call's (stable sort on the swing, in the
+    registry's order)."""
+    import pandas as pd
+
+    from model.sensitivity import factors, tornado
+
+    names = [f.name for f in factors(sc, "uncertain")]
+    chunks = [names[i:i + TORNADO_CHUNK] for i in range(0, len(names), TORNADO_CHUNK)]
+    parts = []
+    for i, chunk in enumerate(chunks):
+        parts.append(tornado(sc, output=output, params=chunk, runs=TORNADO_RUNS, low=TORNADO_LOW,
+                             high=TORNADO_HIGH))
+        progress((i + 1) / len(chunks))
+    t = pd.concat(parts, ignore_index=True)
+    return t.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def what_matters(sc: Scenario, output: str, progress: Callable[[float], None] | None = None) -> WhatMatters:
+    """Tornado (P10/P90, common random numbers) and Sobol' indices (Saltelli N=SOBOL_N)
+    of ``output`` for ``sc``: from the store, or computed now. Raises DialogueError."""
+    from model.sensitivity import sensitivity
+
+    key = (scenario_key(sc), "what", output)
+    st_ = analyses()
+    with st_.run_lock:
+        found = st_.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        report = progress or (lambda f: None)
+        CALLS["what_matters"] += 1
+        t0 = time.perf_counter()
+        # Runs: tornado 24,900, Sobol' 10,496 (plus its analysis); progress split to match.
+        t = _tornado_in_chunks(sc, output, lambda f: report(0.7 * f))
+        res = sensitivity(sc, method="sobol", n=SOBOL_N, outputs=[output], by_year=False,
+                          progress=lambda f: report(0.7 + 0.3 * f))
+        out = WhatMatters(key[0], output, t, res, time.perf_counter() - t0)
+        st_.put(key, out)
+        return out
+
+
+def when_wrong(sc: Scenario, outcome: str, progress: Callable[[float], None] | None = None) -> WhenWrong:
+    """Scenario discovery (``model.discovery.discover``, DISCOVER_N futures) for
+    ``outcome``: from the store, or computed now. An outcome that never or always
+    happens gives a result with the model's one-line message instead of boxes."""
+    from model.discovery import discover
+    from model.errors import DialogueError
+
+    key = (scenario_key(sc), "when", outcome)
+    st_ = analyses()
+    with st_.run_lock:
+        found = st_.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        CALLS["discover"] += 1
+        t0 = time.perf_counter()
+        try:
+            res, message = discover(sc, outcome=outcome, n=DISCOVER_N, progress=progress), ""
+        except DialogueError as exc:
+            res, message = None, str(exc)
+        out = WhenWrong(key[0], outcome, res, message, time.perf_counter() - t0)
+        st_.put(key, out)
+        return out
+
+
+def analysis_svg(key: str, chart: str, result: object, **kw) -> bytes:
+    """One sensitivity/discovery chart (model.charts_sensitivity) as light SVG for the
+    page; ``key`` names the result so the drawing is cached."""
+    return _analysis_svg(key, chart, result, tuple(sorted(kw.items())))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _analysis_svg(key: str, chart: str, _result: object, kw: tuple) -> bytes:
+    import matplotlib
+
+    buf = io.BytesIO()
+    with _MPL_LOCK:
+        fig = _analysis_figure(chart, _result, dict(kw))
+        with matplotlib.rc_context(SCREEN_RC):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def analysis_png(chart: str, result: object, **kw) -> bytes:
+    """The same chart as a slide-size PNG (a download, drawn on click)."""
+    from model import charts
+
+    with _MPL_LOCK:
+        return charts.figure_bytes(_analysis_figure(chart, result, kw), "png")
+
+
+def _analysis_figure(chart: str, result, kw: dict):
+    """Build the figure (the caller holds ``_MPL_LOCK``)."""
+    from model import charts_sensitivity as cs
+
+    if chart == "tornado":
+        return cs.tornado_chart(result, top=12, size="slide")
+    if chart == "sobol":
+        return cs.sobol_chart(result, output=kw["output"], top=12, size="slide")
+    if chart == "peeling":
+        return cs.peeling_chart(result, size="slide")
+    if chart == "box":
+        return cs.box_chart(result, size="slide")
+    raise KeyError(chart)

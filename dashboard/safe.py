@@ -41,10 +41,11 @@ def plain(text: object, limit: int = MAX_SHOWN) -> Markdown:
     return Markdown(_PUNCT.sub(r"\\\1", s))
 
 
-def md(template: str, *args: object) -> Markdown:
-    """``template.format(*args)`` with every argument passed through :func:`plain`.
+def md(template: str, *args: object, limit: int = MAX_SHOWN) -> Markdown:
+    """``template.format(*args)`` with every argument passed through :func:`plain`
+    (each cut at ``limit`` characters; the model's own sentences pass a larger one).
     Formatting in the template itself (``**{}**``) is kept; use ``{}`` placeholders only."""
-    return Markdown(template.format(*(plain(a) for a in args)))
+    return Markdown(template.format(*(plain(a, limit) for a in args)))
 
 
 def file_stem(name: str) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from model.charts import OKABE_ITO, _frame, _new_figure, _style, lower_first, minus
 from model.discovery import _WORDS, DiscoveryResult
-from model.sensitivity import OUTPUTS, SensitivityResult
+from model.sensitivity import OUTPUTS, SensitivityResult, at_date
 
 _LOW, _HIGH = OKABE_ITO["sky"], OKABE_ITO["vermillion"]
 
@@ -43,7 +43,7 @@ def tornado_chart(t: pd.DataFrame, top: int = 12, size: str = "slide"):
         ax.grid(axis="y", visible=False)
         if OUTPUTS[out][1]:
             ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-        ax.set_xlabel(f"{label} by {pd.Timestamp(t['date'].iloc[0]).strftime('%b %Y')}; vertical line: "
+        ax.set_xlabel(f"{label} {at_date(out, pd.Timestamp(t['date'].iloc[0]).strftime('%b %Y'))}; vertical line: "
                       f"all assumptions drawn as usual ({_fmt_out(out, base)})")
         from matplotlib.patches import Patch
 
@@ -86,7 +86,8 @@ def sobol_chart(res: SensitivityResult, output: str = "confrontation_or_worse", 
             ax.barh(y - 0.19, t["S1"], xerr=t["S1_conf"], height=0.36, color=OKABE_ITO["orange"],
                     edgecolor="#333333", lw=0.6, label="first-order S1 (alone)",
                     error_kw={"elinewidth": 1, "capsize": 3}, zorder=2)
-            ax.set_xlabel(f"Share of the variance of {label} by {pd.Timestamp(res.horizon_date).strftime('%b %Y')}")
+            ax.set_xlabel(f"Share of the variance of {label} "
+                          f"{at_date(output, pd.Timestamp(res.horizon_date).strftime('%b %Y'))}")
         else:
             key, conf = ("mu_star", "mu_star_conf") if res.method == "morris" else ("delta", "delta_conf")
             ax.barh(y, t[key], xerr=t[conf], height=0.6, color=OKABE_ITO["blue"], hatch="//", edgecolor="#333333",

@@ -75,7 +75,9 @@ def main_group() -> None:
 @click.option("--engine", type=click.Choice(["ensemble", "reference"]), default="ensemble",
               show_default=True, help="'reference' runs one simpy environment per run (slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run(scenario, runs, seed, horizon, sets, out, force, engine, as_json) -> None:
+@click.option("--start", metavar="YYYY-MM", help="Hindcast: start at this earlier month (2004-01 to 2013-12), "
+              "from the record known then (docs/calibration.md).")
+def run(scenario, runs, seed, horizon, sets, out, force, engine, as_json, start) -> None:
     """Simulate SCENARIO (a shipped name or a .toml path) and print a summary.
 
     SCENARIO's settings can be changed with --runs, --seed, --horizon and --set.
@@ -88,7 +90,11 @@ def run(scenario, runs, seed, horizon, sets, out, force, engine, as_json) -> Non
 
     if out:
         check_output_path(out, overwrite=force)
-    sc = load_scenario(scenario, overrides=parse_sets(sets))
+    sc = load_scenario(scenario, overrides=None if start else parse_sets(sets))
+    if start is not None:  # hindcast: the starting state from the record then; --set still wins
+        from model.hindcast import hindcast_scenario
+
+        sc = hindcast_scenario(sc, start).with_overrides(parse_sets(sets))
     if out:  # free space, before hours of simulating
         check_output_path(out, overwrite=force, need_bytes=estimate_bytes(runs or sc.run.runs,
                                                                            horizon or sc.run.horizon))
@@ -167,6 +173,7 @@ def _default(name: str) -> float:
 _EXTENSIONS = ("model.brief.command:brief", "model.batch.command:batch", "model.dashboard_command:dashboard",
                "model.sensitivity_command:sensitivity", "model.sensitivity_command:discover")
 _EXTENSIONS += ("model.score_command:score",)  # forecast scoring (issue 9)
+_EXTENSIONS += ("model.backtest_command:backtest",)  # rolling-origin backtest (issue 9)
 
 
 def _register_extensions() -> None:

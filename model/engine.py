@@ -105,6 +105,7 @@ class Model:
         self.calendar = CalendarPlan.from_scenario(scenario)
         self.s = initial_state(scenario, self.n)
         self.campaign = 0.0
+        self._campaigns_on = 0  # election campaigns under way
         self.reference_terms: dict[str, np.ndarray] | None = None
         self.month = 0
         # One row per driver; ``contrib[d]`` are views, so a month's ledger is cleared,
@@ -143,9 +144,12 @@ class Model:
         if at < 0:
             return
         yield self.env.timeout(max(first, 0) + 0.08)
+        self._campaigns_on += 1
         self.campaign = 1.0
         yield self.env.timeout(at - max(first, 0) + 0.5)
-        self.campaign = 0.0
+        # Campaigns can overlap (elections months apart): the flag stays on until the last ends.
+        self._campaigns_on -= 1
+        self.campaign = 1.0 if self._campaigns_on else 0.0
 
     def run(self) -> dict[str, np.ndarray]:
         for actor in ACTORS:
@@ -186,7 +190,9 @@ def initial_state(scenario: Scenario, n: int) -> SimpleNamespace:
         threat=full(min(1.0, 2.5 * ini.protest)), syria_divergence=full(ini.syria_divergence),
         syria_offset=np.zeros(n), ngo_level=full(ini.repression), values_concern=full(ini.repression),
         exports=full(ini.exports_gbp_m), export_growth=full(np.log1p(ini.export_growth)),
+        # Exports start on their trend: no deviation, annual shock or drift in the trend's growth yet.
         export_trend=full(np.log(ini.exports_gbp_m)), export_dev=np.zeros(n),
+        export_shock=np.zeros(n), export_drift=np.zeros(n),
         us_russia=full(ini.us_russia), pressure=full(ini.pressure), ladder=ladder,
         dialogue_active=ladder < 2, sanctions=ladder >= 4, sanctions_before=ladder >= 4,
         expulsions=np.zeros(n), incidents=np.zeros(n, dtype=np.int64),

@@ -116,7 +116,7 @@ class Initial(BaseModel):
     syria_divergence: float = Field(0.8, ge=0, le=1, title="Syria divergence", description="index 0-1")
     exports_gbp_m: float = Field(417.0, gt=0, le=100_000, title="Monthly exports",
                                  description="GBP million; 2012 average grown to March 2013")
-    export_growth: float = Field(0.064, ge=-1, le=1, title="Recent export growth",
+    export_growth: float = Field(0.064, gt=-1, le=1, title="Recent export growth",
                                  description="per year; +6.4% in 2012 (ONS)")
     us_russia: float = Field(0.2, ge=-1, le=1, title="US-Russia relations", description="index -1 to 1")
     pressure: float = Field(0.3, ge=0, le=50, title="UK escalation pressure",

@@ -62,6 +62,13 @@ OUTPUTS: dict[str, tuple[str, bool]] = {
     "exports": ("UK exports to Russia (GBP m/month)", False),
 }
 BINARY_OUTCOMES = tuple(k for k, (_, b) in OUTPUTS.items() if b)
+# Outputs that count events up to a date ("by"); the rest are states at a date ("in").
+EVENT_OUTPUTS = frozenset({"dialogue_suspended", "expulsions", "sanctions"})
+
+
+def at_date(output: str, date_words: str) -> str:
+    """'by Feb 2018' for an event output, 'in Feb 2018' for a state measured then."""
+    return f"{'by' if output in EVENT_OUTPUTS else 'in'} {date_words}"
 
 # Smallest sample sizes that give indices worth reading (runs grow with D).
 MIN_N = {"sobol": 64, "morris": 4, "delta": 256}
@@ -315,12 +322,16 @@ class SensitivityResult:
         words = {1: "One assumption carries", 2: "Two assumptions carry", 3: "Three assumptions carry",
                  4: "Four assumptions carry", 5: "Five assumptions carry"}[k]
         listed = names[0] if k == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        s = (f"{words} {100 * cum[k - 1]:.0f}% of the uncertainty in {label} by {_month_words(self.horizon_date)}: "
-             f"{listed}.")
+        when = at_date(output, _month_words(self.horizon_date))
+        s = f"{words} {100 * cum[k - 1]:.0f}% of the uncertainty in {label} {when}: {listed}."
         if self.method == "sobol":
             s1 = float(t["S1"].sum())  # unclipped: clipping noisy negatives would inflate the sum
-            s += (f" On their own, all assumptions explain {100 * min(max(s1, 0), 1):.0f}% of its variance; "
-                  "the rest is interactions and chance.")
+            # The sum's 95% half-width, as if the estimates' errors were independent: a rough
+            # guide, but enough to keep a noisy sum (small N) out of a sentence that reads as fact.
+            s1_conf = float(np.sqrt((t["S1_conf"] ** 2).sum()))
+            if s1_conf <= 0.1:
+                s += (f" On their own, all assumptions explain {100 * min(max(s1, 0), 1):.0f}% of its variance; "
+                      "the rest is interactions and chance.")
         return s
 
     def text(self, outputs: Iterable[str] | None = None, top: int = 5) -> str:
@@ -339,7 +350,7 @@ class SensitivityResult:
             mean = self.means[out]
             now = f"{100 * mean:.0f}%" if OUTPUTS[out][1] else f"mean {mean:,.1f}"
             now = "" if self.method == "morris" else f" ({now} across the sampled futures)"
-            lines.append(f"{label} by {_month_words(self.horizon_date)}{now}:")
+            lines.append(f"{label} {at_date(out, _month_words(self.horizon_date))}{now}:")
             if t["constant"].any():
                 lines += ["  the same in every run: nothing to attribute.", ""]
                 continue
@@ -392,8 +403,9 @@ def _early_late(res: SensitivityResult, out: str) -> str | None:
     a, b = first["label"].iloc[0], last["label"].iloc[0]
     d0, d1 = _month_words(first["date"].iloc[0]), _month_words(last["date"].iloc[0])
     if a == b:
-        return f"  The same assumption matters most early (by {d0}) and late (by {d1}): {_lower(a)}."
-    return f"  Early (by {d0}) {_lower(a)} matters most; late (by {d1}), {_lower(b)}."
+        return (f"  The same assumption matters most early ({at_date(out, d0)}) and late ({at_date(out, d1)}): "
+                f"{_lower(a)}.")
+    return f"  Early ({at_date(out, d0)}) {_lower(a)} matters most; late ({at_date(out, d1)}), {_lower(b)}."
 
 
 def _lower(label: str) -> str:

@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from model import load_scenario, simulate, summarize
+from model.agents.relations import DRIVERS
 from model.analysis import event_flags, prob_with_se
 from model.batch import build_plan, load_batch, run_batch, summary_columns
 from model.cli import main
 from model.errors import DialogueError
+from model.params import registry
 from model.results import OUTCOMES
 
 SCENARIOS = ["baseline", "crackdown"]
@@ -70,14 +72,20 @@ def test_ensembles_equal_direct_simulation_and_open_lazily(reference, ref):
     assert [c["state"] for c in b.manifest["chunks"]] == ["done"] * 4
     lazy = b.open(1)
     assert lazy["relations"].chunks is not None  # dask-backed: nothing loaded yet
-    assert lazy.sizes == {"run": RUNS, "time": HORIZON} and lazy.attrs["batch_point"] == "crackdown"
+    assert lazy.sizes == {"run": RUNS, "time": HORIZON, "param": len(registry()), "driver": len(DRIVERS)}
+    assert lazy.attrs["batch_point"] == "crackdown"
     for name in SCENARIOS:
         ds = ref["ens"][name]
         direct = simulate(load_scenario(name), runs=RUNS, horizon=HORIZON)
-        assert set(ds.data_vars) == set(direct.data_vars)
+        # The old per-name variables, plus the stacked forms the chunk files hold.
+        assert set(ds.data_vars) == set(direct.data_vars) | {"params", "contrib"}
         for v in direct.data_vars:
             assert np.array_equal(ds[v].values, direct[v].values), v
             assert ds[v].dtype == direct[v].dtype or v == "outcome", v
+            assert ds[v].attrs == direct[v].attrs, v
+        assert np.array_equal(ds.params.sel(param="repression").values, direct["param_repression"].values)
+        assert np.array_equal(ds.contrib.sel(driver="syria_divergence").values,
+                              direct["contrib_syria_divergence"].values)
 
 
 def test_summary_equals_analysis_of_the_full_ensemble(reference, ref):

@@ -244,7 +244,7 @@ WRITE_ON_FULL_DISK = """
 import sys
 from model.batch import build_plan, run_batch
 from model.errors import DialogueError
-plan = build_plan(["baseline"], runs=400, horizon=24, chunk_size=100)
+plan = build_plan(["baseline"], runs=800, horizon=24, chunk_size=100)
 try:
     run_batch(plan, sys.argv[1], progress=False, check_free_space=False)
 except DialogueError as exc:
@@ -266,7 +266,7 @@ def test_full_disk_while_writing_is_one_line_not_a_segfault(tiny_fs):
     assert not list(out.rglob("*.partial"))  # no temporaries left behind
     m = json.loads((out / "manifest.json").read_text())
     done = [c for c in m["chunks"] if c["state"] == "done"]
-    assert 1 <= len(done) < 4 and m["status"] == "incomplete"
+    assert 1 <= len(done) < 8 and m["status"] == "incomplete"
     assert all(c["files"]["ensemble"]["size"] > 0 for c in done)
 
 
@@ -312,7 +312,9 @@ def test_sigterm_stops_every_worker_and_leaves_a_resumable_folder(tmp_path):
             "--out", str(out), "-q"]
     proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: list(out.glob("partials/*/chunk-*.npz")), proc=proc)
+        # Three chunks on disk: the coordinator has had at least one result back (a worker
+        # writes its chunk before it reports it), so the manifest records a done chunk.
+        _wait_for(lambda: len(list(out.glob("partials/*/chunk-*.npz"))) >= 3, proc=proc)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3, children  # two workers and the resource tracker
         os.kill(proc.pid, signal.SIGTERM)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +19,7 @@ from model.analysis import phia
 from model.cli import main
 from model.results import save
 
-ARGS = ["--runs", "120", "--seed", "7", "--sensitivity-runs", "60", "--size", "a4"]
+ARGS = ["--runs", "120", "--seed", "7", "--sensitivity-runs", "60", "--sobol-n", "64", "--size", "a4"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def results_file(tmp_path_factory):
 def pack(tmp_path_factory, results_file):
     out = tmp_path_factory.mktemp("p") / "brief"
     code = main(["brief", "--from", str(results_file), "--out", str(out), "--format", "png,svg,pdf",
-                 "--sensitivity-runs", "60", "--size", "a4"])
+                 "--sensitivity-runs", "60", "--sobol-n", "64", "--size", "a4"])
     assert code == 0
     return out
 
@@ -41,7 +43,7 @@ def test_every_format_is_written_and_valid(pack):
     import pypdf
 
     names = sorted(p.name for p in pack.iterdir())
-    for chart in charts.CHARTS:
+    for chart in [*charts.CHARTS, "tornado", "sobol"]:
         for fmt in charts.FORMATS:
             assert f"baseline-{chart}.{fmt}" in names
     w, h = charts.SIZES["a4"]
@@ -96,21 +98,69 @@ def test_quoted_probabilities_match_the_results(pack, results_file):
     assert float(items[ev]) == pytest.approx(flag.mean(), abs=1e-6)
 
 
-def test_sensitivity_names_the_driver_with_the_largest_swing(pack, results_file):
-    from model.brief.content import headline_probability, sensitivity
-    from model.params import registry
-    from model.results import load
+def _tornado_html_rows(text: str) -> list[list[str]]:
+    import html as h
 
-    ds = load(results_file)
-    swings = sensitivity(ds, 60)
-    top = max(swings, key=lambda s: abs(s.swing))
+    rows = re.findall(r'<tr data-rank="\d+">(.*?)</tr>', text)
+    return [[h.unescape(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
+
+
+def test_what_would_change_is_the_tornado_over_every_uncertain_parameter(pack, results_file):
+    """The tornado in the pack equals model.sensitivity.tornado recomputed here with
+    the brief's settings (P10/P90, the results' seed and horizon, 60 runs a bar)."""
+    from model.sensitivity import tornado
+
+    t = tornado(load_scenario("baseline"), runs=60, low=0.1, high=0.9, seed=7, horizon=60)
     text = (pack / "brief.html").read_text()
-    assert f"turns most on {charts.lower_first(top.label)}" in text
-    # re-simulating by hand at the high end gives the quoted probability
-    sc = load_scenario("baseline")
-    d = simulate(sc.with_overrides({top.param: top.high, f"{top.param}.dist": "fixed"}), runs=60, seed=7)
-    assert headline_probability(d)[0] == pytest.approx(top.p_high)
-    assert top.param in registry()
+    rows = _tornado_html_rows(text)
+    assert len(rows) == len(t) == 39  # every uncertain parameter, ranked
+    for row, (_, r) in zip(rows, t.iterrows(), strict=True):
+        assert row[0] == r["label"]
+        a, b = (float(x.rstrip("%")) for x in row[2].split(" \u2192 "))
+        assert abs(a - 100 * r["out_low"]) <= 0.5 and abs(b - 100 * r["out_high"]) <= 0.5, row
+    assert f"turns most on {charts.lower_first(t['label'].iloc[0])}" in text
+    assert "P10" in text and "P90" in text
+    # and the sidecar records the same, every row
+    rec = json.loads((pack / "brief.json").read_text())
+    assert [(s["param"], s["p_low"], s["p_high"]) for s in rec["swings"]] == list(
+        t[["param", "out_low", "out_high"]].itertuples(index=False, name=None))
+    assert rec["tornado"]["low_pct"] == 0.1 and rec["tornado"]["high_pct"] == 0.9 and rec["tornado"]["runs"] == 60
+    assert rec["tornado"]["base"] == pytest.approx(t["base"].iloc[0])
+    import pypdf
+
+    page = pypdf.PdfReader(pack / "brief.pdf").pages[0].extract_text()
+    assert f"top {rec['tornado']['shown_on_page']} of 39 assumptions" in page
+
+
+def test_sidecar_records_the_sobol_analysis_behind_the_sentence(pack):
+    from model.sensitivity import run_sensitivity
+
+    rec = json.loads((pack / "brief.json").read_text())
+    sob = rec["sobol"]
+    assert rec["settings"]["sobol_n"] == 64 and sob["n"] == 64 and sob["runs"] == 64 * (39 + 2)
+    res = run_sensitivity(load_scenario("baseline"), n=64, outputs=["confrontation_or_worse"], seed=7, horizon=60,
+                          by_year=False)
+    t = res.at_horizon("confrontation_or_worse")
+    assert [(i["param"], i["ST"], i["S1"]) for i in sob["indices"]] == list(
+        t[["param", "ST", "S1"]].itertuples(index=False, name=None))
+    page = html.unescape((pack / "brief.html").read_text())
+    assert sob["text"] in rec["change_text"] and rec["change_text"] in page
+    # the sentence's share, from the recorded table
+    k = len(re.search(r": (.+?)\. On their own", sob["sentence"]).group(1).replace(" and ", ", ").split(", "))
+    st = np.clip([i["ST"] for i in sob["indices"]], 0, None)
+    share = int(re.search(r"carry (\d+)%", sob["sentence"]).group(1))
+    assert abs(share - 100 * st[:k].sum() / st.sum()) <= 0.5
+    assert ("Caution:" in sob["text"]) == bool(sob["trust"])
+
+
+@pytest.mark.parametrize("flag,value,words", [("--sensitivity-runs", "10", "at least 50"),
+                                              ("--sobol-n", "100", "power of two"),
+                                              ("--sobol-n", "32", "at least 64")])
+def test_bad_sensitivity_settings(capsys, tmp_path, flag, value, words):
+    args = [a for a in ARGS]
+    args[args.index(flag) + 1] = value
+    err = _bad(capsys, tmp_path, ["brief", "baseline", "--out", str(tmp_path / "o"), *args])
+    assert flag in err and words in err
 
 
 def test_same_inputs_give_identical_files(tmp_path, monkeypatch):

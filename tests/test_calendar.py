@@ -98,8 +98,6 @@ def test_campaign_length_and_elections_at_the_edges(baseline):
     assert _campaign_by_month(one, 10) == _expected(10, [(5, 5)])
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: overlapping campaigns share one on/off flag, so the "
-                   "first campaign to end switches the other off early (engine.election_process)")
 def test_overlapping_campaigns_stay_on_until_the_last_election(baseline):
     elections = [{"name": "a", "date": "2014-01"}, {"name": "b", "date": "2014-02"}]
     sc = baseline.with_overrides({"calendar.elections": elections})

@@ -41,6 +41,66 @@ def test_trade_defaults_sit_on_the_calibration():
     assert ini.export_growth == pytest.approx(c.growth_2012, abs=0.001)
 
 
+def test_shock_and_drift_calibration_recomputed_by_hand():
+    """The annual-shock, trend-drift and trend-spread figures, from the series by hand."""
+    from model.calibration import annual_change_var_ar1, annual_change_var_drift
+
+    c = calibrate_trade()
+    _, e = trade_history()
+    d = np.diff(np.log(e))
+    # Two five-year windows of mean log growth: 2002-07 and 2007-12.
+    g1, g2 = np.log(e[5] / e[0]) / 5, np.log(e[10] / e[5]) / 5
+    assert (c.growth_2002_2007, c.growth_2007_2012) == pytest.approx((g1, g2))
+    # Weights of the yearly innovations in (mean of years 6-10) - (mean of years 1-5): (s-1)/5, then (11-s)/5.
+    w = [(s - 1) / 5 for s in range(2, 6)] + [(11 - s) / 5 for s in range(6, 11)]
+    assert sum(x * x for x in w) == pytest.approx(3.4)
+    assert c.trend_drift == pytest.approx(abs(g2 - g1) / np.sqrt(3.4))
+    # Monthly AR(1): variance of the change in annual means, by brute-force simulation.
+    rng = np.random.default_rng(1)
+    n, rho, sd = 200_000, 0.8, 0.19
+    x = np.empty((n, 24))
+    x[:, 0] = sd * rng.standard_normal(n)
+    for t in range(1, 24):
+        x[:, t] = rho * x[:, t - 1] + sd * np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    sim = (x[:, 12:].mean(1) - x[:, :12].mean(1)).var()
+    assert annual_change_var_ar1(sd, rho) == pytest.approx(sim, rel=0.02)
+    # Drift: the growth rate a random walk with monthly steps drift/sqrt(12), level adds rate/12.
+    steps = 0.06 / np.sqrt(12) * rng.standard_normal((n, 24))
+    level = np.cumsum(np.cumsum(steps, axis=1) / 12, axis=1)
+    sim = (level[:, 12:].mean(1) - level[:, :12].mean(1)).var()
+    assert annual_change_var_drift(0.06) == pytest.approx(sim, rel=0.03)
+    shock = np.sqrt((d.var(ddof=1) - c.monthly_dev_var - c.drift_var) / 2)
+    assert c.shock_sd == pytest.approx(shock) and 0.14 < c.shock_sd < 0.17
+    assert c.growth_se == pytest.approx(d.std(ddof=1) / np.sqrt(10))
+
+
+def test_new_trade_defaults_sit_on_the_calibration():
+    c = calibrate_trade()
+    specs = registry()
+    assert specs["trade_shock_sd"].default == pytest.approx(c.shock_sd, abs=0.005)
+    assert specs["trade_trend_drift"].default == pytest.approx(c.trend_drift, abs=0.005)
+    assert specs["trade_growth"].spread == pytest.approx(c.growth_spread, abs=0.005)
+
+
+def test_model_annual_growth_volatility_matches_the_series(baseline):
+    """End to end: with trend growth fixed and no political drag, the simulated sd of annual
+    log growth (calendar years 2014 to 2015) is the series' 0.28, and was 0.17 before the fix."""
+    from model import simulate
+
+    _, e = trade_history()
+    target = np.diff(np.log(e)).std(ddof=1)
+    fixed = {"trade_growth.dist": "fixed", "political_drag": 0.0, "sanctions_trade_hit": 0.0}
+    for extra, lo, hi in (({}, target - 0.03, target + 0.03),
+                          ({"trade_shock_sd": 0.0, "trade_trend_drift": 0.0}, 0.12, 0.19)):
+        ds = simulate(baseline.with_overrides(fixed | extra), runs=4000, seed=8, horizon=34)
+        x = ds["exports_gbp_m"].values
+        years = ds["time"].dt.year.values
+        a14, a15 = x[:, years == 2014].sum(1), x[:, years == 2015].sum(1)
+        sd = np.log(a15 / a14).std()
+        print(f"\nsd of annual log growth 2014-15: {sd:.3f} (series {target:.3f}; overrides {extra})")
+        assert lo < sd < hi
+
+
 def test_anchor_default_is_the_steady_state():
     assert registry()["relations_anchor"].default == pytest.approx(steady_state_anchor(), abs=0.15)
 

@@ -330,3 +330,49 @@ def test_headline_cards_show_whole_labels(server, browser, width):
     assert not page.evaluate(TRUNCATED_LABELS_JS)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-cards-{width}.png"))
     page.close()
+
+
+def test_what_matters_button_shows_tornado_and_sentence(server, browser):
+    """Press "Find what matters": a progress bar, then the tornado, the Sobol' bars and
+    the plain sentence; all on the page's own server (nothing fetched elsewhere)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, external = offline_page(browser, width=1600)
+    page.set_default_timeout(120_000)
+    page.goto(f"{server}/?runs=500")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    wait_idle(page)
+    page.get_by_role("tab", name="What matters").click()
+    button = page.get_by_role("button", name=re.compile("Find what matters"))
+    button.wait_for()
+    wait_idle(page)
+    assert page.locator('[data-testid="stImage"] img').count() == 0  # nothing computed before the press
+    button.click()
+    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=30_000)
+    sentence = page.get_by_text(re.compile(r"assumptions? carr(y|ies) \d+% of the uncertainty in "
+                                           r"P\(confrontation or worse\)")).first
+    sentence.wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"moves it most for ")).first.wait_for()
+    imgs = page.locator('[data-testid="stImage"] img')
+    imgs.nth(1).wait_for()
+    wait_idle(page)
+    assert imgs.count() == 2
+    # the charts are drawn (SVG with live text): the tornado's title names its leader
+    srcs = [imgs.nth(i).get_attribute("src") or "" for i in range(2)]
+    assert all(s.startswith("data:image/svg") or s.startswith("/media/") for s in srcs), srcs
+    box = imgs.first.bounding_box()
+    assert box and box["width"] > 400 and box["height"] > 200, box
+    assert "Traceback" not in page.content()
+    assert not external, external
+    page.mouse.move(5, 5)  # away from the button, so its tooltip does not cover the page
+    screenshot(page, "dashboard-what-matters.png")
+
+    # When does it go wrong (rupture, the default outcome): the box sentences and two charts.
+    page.get_by_role("tab", name="When does it go wrong").click()
+    page.get_by_role("button", name=re.compile("Find when it goes wrong")).click()
+    page.get_by_text(re.compile(r"Box 1 \(PRIM\)")).first.wait_for(timeout=120_000)
+    page.locator('[data-testid="stImage"] img').nth(1).wait_for()
+    wait_idle(page)
+    assert not external, external
+    page.mouse.move(5, 5)
+    screenshot(page, "dashboard-when-wrong.png")
+    page.context.close()

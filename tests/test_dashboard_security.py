@@ -308,3 +308,20 @@ def test_unexpected_page_error_is_one_line_and_logged(monkeypatch, caplog):
     assert len(msgs) == 1 and "something unexpected went wrong" in msgs[0] and "ValueError" in msgs[0], msgs
     assert "0xfeedface" not in msgs[0] and "0xfeedface" in caplog.text
     assert at.selectbox(key="scenario").value == "baseline" and len(at.slider) > 4
+
+
+def test_markup_in_uploaded_scenario_name_stays_text_in_the_analysis_tabs():
+    """The analysis tabs show the model's sentences (labels and numbers) through the safe
+    helpers; an uploaded scenario whose name and description carry markup stays inert there."""
+    at = run_app({"runs": "200"})
+    data = (f'name = "{EVIL_LINK}"\ndescription = "{EVIL_IMAGE} {EVIL_BARE}"\nextends = "baseline"\n'
+            "[params]\nrepression = 0.7\n").encode()
+    upload(at, "nice.toml", data)
+    for tab, button in (("What matters", "wm_run"), ("When does it go wrong", "ww_run")):
+        at.session_state["view"] = tab
+        at.run()
+        [b for b in at.button if b.key == button][0].click().run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert_inert(at, EVIL_LINK)
+    assert any("Box 1 (PRIM)" in m.value for m in at.markdown)

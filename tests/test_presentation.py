@@ -282,11 +282,15 @@ def test_vocabularies_are_explained_where_both_appear(ds):
 
 # ---------------------------------------------------------------- the brief's sentences
 
+SOBOL_N = 128  # small, so the test is quick; the brief's default is 1024
+TORNADO_RUNS = 60
+
+
 @pytest.fixture(scope="module")
 def content(ds):
     from model.brief.content import build_content
 
-    return build_content([ds], ["baseline"], 60)
+    return build_content([ds], ["baseline"], 60, SOBOL_N)
 
 
 def _edges_crossed(p: float, se: float) -> list[float]:
@@ -334,19 +338,124 @@ def test_every_judgment_states_numbers_from_the_raw_ensemble(ds, end, content):
     assert f"median {charts.fmt_pts(float(np.median(end)))}" in lines["worse_than_start"]
 
 
-def test_swing_table_and_sentence_use_the_printed_figures(content):
-    from model.brief.render import _swing_rows
+@pytest.fixture(scope="module")
+def fresh_tornado():
+    """The tornado computed here, with the brief's settings: P10/P90, the results'
+    seed and horizon, the same runs."""
+    from model.sensitivity import tornado
 
-    rows = _swing_rows(content)
-    for label, _range, probs, swing in rows:
-        a, b = (float(x.rstrip("%")) for x in probs.split(" \u2192 "))
-        assert num(swing.split()[0]) == pytest.approx(b - a), (label, probs, swing)
+    return tornado(load_scenario("baseline"), output="confrontation_or_worse", runs=TORNADO_RUNS, low=0.1, high=0.9,
+                   seed=3, horizon=60)
+
+
+@pytest.fixture(scope="module")
+def fresh_sobol():
+    from model.sensitivity import run_sensitivity
+
+    res = run_sensitivity(load_scenario("baseline"), method="sobol", n=SOBOL_N, outputs=["confrontation_or_worse"],
+                          seed=3, horizon=60, by_year=False)
+    return res.table
+
+
+def test_tornado_rows_are_model_sensitivity_tornado_at_p10_and_p90(content, fresh_tornado):
+    from model.brief.render import tornado_rows
+
+    t = fresh_tornado
+    assert len(content.swings) == len(t) == 39  # every uncertain parameter, not four headline drivers
+    got = [(s.param, s.low, s.high, s.p_low, s.p_high, s.base) for s in content.swings]
+    assert got == list(t[["param", "low_value", "high_value", "out_low", "out_high", "base"]].itertuples(
+        index=False, name=None))
+    # ranked by swing, and the printed rows state those numbers
+    swings = [abs(s.p_high - s.p_low) for s in content.swings]
+    assert swings == sorted(swings, reverse=True)
+    for row, (_, r) in zip(tornado_rows(content), t.iterrows(), strict=True):
+        a, b = (float(x.rstrip("%")) for x in row[2].split(" \u2192 "))
+        assert close(a, 100 * r["out_low"], 1 if "." in row[2].split()[0] else 0), row
+        assert close(b, 100 * r["out_high"], 1 if "." in row[2].split()[-1] else 0), row
+        assert num(row[3].split()[0]) == pytest.approx(b - a), row
+    # the base is the results' own probability over the same random streams (common random numbers)
+    first = np.isin(content.main.ds["outcome"].values[:TORNADO_RUNS].astype(str), ["rupture", "confrontation"])
+    assert t["base"].iloc[0] == pytest.approx(first.mean())
+
+
+def test_change_text_states_the_tornado_and_its_percentiles(content, fresh_tornado):
     text = content.change_text
-    m = re.search(r"it is (\d+(?:\.\d)?)% .*? by (\d+(?:\.\d)?) percentage points", text)
-    low = float(re.search(r"is (\d+(?:\.\d)?)% \(", text).group(1))
-    assert abs(float(m.group(1)) - low) == pytest.approx(float(m.group(2))), text
-    for label, _range, _probs, swing in rows[1:]:
-        assert f"{charts.lower_first(label)} {swing.split()[0]} points" in text
+    top, nxt = fresh_tornado.iloc[0], fresh_tornado.iloc[1:3]
+    assert f"turns most on {charts.lower_first(top['label'])}" in text
+    m = re.search(r"At its P10 \(([0-9.e-]+)\) .*? is (\d+(?:\.\d)?)% .*? at its P90 \(([0-9.e-]+)\) it is "
+                  r"(\d+(?:\.\d)?)% .*?, (\d+(?:\.\d)?) points (higher|lower)", text)
+    assert m, text
+    assert float(m.group(1)) == pytest.approx(top["low_value"], rel=5e-3)
+    assert float(m.group(3)) == pytest.approx(top["high_value"], rel=5e-3)
+    lo, hi = float(m.group(2)), float(m.group(4))
+    assert close(lo, 100 * top["out_low"], 1 if "." in m.group(2) else 0)
+    assert close(hi, 100 * top["out_high"], 1 if "." in m.group(4) else 0)
+    assert float(m.group(5)) == pytest.approx(abs(hi - lo)) and (m.group(6) == "higher") == (hi > lo)
+    for _, r in nxt.iterrows():
+        assert f"{charts.lower_first(r['label'])} " in text.split("Next:")[1]
+
+
+def test_tornado_panel_on_the_page_shows_the_top_rows(content, fresh_tornado):
+    from model.brief.content import TORNADO_TOP
+    from model.brief.render import page_figure
+
+    page = page_figure(content)
+    charts.figure_bytes(page, "png")
+    sub = next(s for s in page.subfigs if s._suptitle is not None and "P10 or P90" in s._suptitle.get_text())
+    assert "P10" in sub._suptitle.get_text() and "P90" in sub._suptitle.get_text()  # stated on the chart
+    ax = sub.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top bar first
+    shown = int(re.search(r"top (\d+) of 39 assumptions", sub._suptitle.get_text()).group(1))
+    assert 6 <= shown <= TORNADO_TOP  # bars give way (down to 6) before the charts shrink below 3.6 in
+    top = fresh_tornado.head(shown)
+    assert len(labels) == len(top)
+    values = [t.get_text() for t in ax.texts if t.get_gid() == "tornado-value"]
+    for i, (label, (_, r)) in enumerate(zip(labels, top.iterrows(), strict=True)):
+        assert label.startswith(r["label"] + " ("), (label, r["label"])
+        lo, hi = (values[2 * (len(top) - 1 - i)], values[2 * (len(top) - 1 - i) + 1])
+        assert close(float(lo.rstrip("%")), 100 * r["out_low"], 1 if "." in lo else 0), (label, lo)
+        assert close(float(hi.rstrip("%")), 100 * r["out_high"], 1 if "." in hi else 0), (label, hi)
+    assert f"({round(100 * fresh_tornado['base'].iloc[0])}%)" in ax.get_xlabel()
+
+
+def test_sobol_sentence_share_is_the_named_total_indices_from_the_table(content, fresh_sobol):
+    t = fresh_sobol.sort_values("ST", ascending=False)
+    text = content.change_text
+    words = {"One": 1, "Two": 2, "Three": 3, "Four": 4, "Five": 5}
+    m = re.search(r"(\w+) assumptions? carry (\d+)% of the uncertainty in P\(confrontation or worse\) in Feb 2018: "
+                  r"(.+?)\. On their own, all assumptions explain (\d+)% of its variance", text)
+    assert m, text
+    k = words[m.group(1).capitalize()]
+    named = re.split(r", | and ", m.group(3))
+    assert named == [charts.lower_first(x) for x in t["label"].head(k)]  # the k largest total indices
+    st = t["ST"].clip(lower=0).to_numpy()
+    # the share: the named total indices summed, as a share of all total indices summed
+    # (they overlap, each counting its interactions, so they are not shares of the variance)
+    assert close(float(m.group(2)), 100 * st[:k].sum() / st.sum(), 0)
+    assert close(float(m.group(4)), 100 * min(max(t["S1"].sum(), 0), 1), 0)
+    assert f"{len(t):,} runs" not in text and f"{SOBOL_N * (len(t) + 2):,} runs" in text
+
+
+def _too_wide(t) -> bool:
+    """The project's rule for untrustworthy Sobol' indices, from the table."""
+    top = t[t["ST"] >= 0.05]
+    neg = t[t["S1"] + t["S1_conf"] < 0]
+    return bool((top["ST_conf"] > top["ST"]).any() or len(neg) > max(2, 0.05 * len(t)))
+
+
+def test_brief_says_when_the_sobol_intervals_are_too_wide(ds, content, fresh_sobol):
+    from model.brief.content import build_content
+
+    assert ("Caution: N=" in content.change_text) == _too_wide(fresh_sobol)
+    # At the smallest N the intervals are wide; the brief says so, and how to fix it
+    small = build_content([ds], ["baseline"], 60, 64)
+    from model.sensitivity import run_sensitivity
+
+    t = run_sensitivity(load_scenario("baseline"), method="sobol", n=64, outputs=["confrontation_or_worse"], seed=3,
+                        horizon=60, by_year=False).table
+    assert _too_wide(t), "N=64 was expected to leave wide intervals here"
+    assert "Caution: N=64 is too small to trust these indices" in small.change_text
+    assert "--sobol-n" in small.change_text and "--n " not in small.change_text
 
 
 def test_no_doubled_brackets_anywhere_in_the_brief(content):
@@ -403,10 +512,10 @@ def test_brief_panels_keep_their_labels_inside(seed):
     from model.brief.render import page_figure
 
     d = simulate(load_scenario("baseline"), runs=300, seed=seed)
-    page = page_figure(build_content([d], ["baseline"], 30))
+    page = page_figure(build_content([d], ["baseline"], 50, 64))
     charts.figure_bytes(page, "png")
     r = FigureCanvasAgg(page).get_renderer()
-    assert len(page.subfigs) == 4
+    assert len(page.subfigs) == 5  # four charts and the tornado
     for sub in page.subfigs:
         panel = sub.bbox
         for ax in sub.axes:
@@ -419,7 +528,7 @@ def test_comparison_sentence_states_each_scenarios_headline(ds, other):
     from model.brief.content import build_content
     from model.brief.render import judgment_lines
 
-    c = build_content([ds, other], ["baseline", "crackdown"], 30)
+    c = build_content([ds, other], ["baseline", "crackdown"], 50, 64)
     line = judgment_lines(c)[-1]
     m = re.match(r"By comparison, the probability that relations are confrontational or worse in Feb 2018 is "
                  r"(\d+(?:\.\d)?)% \((.+?)\) in 'baseline' against (\d+(?:\.\d)?)% \((.+?)\) in 'crackdown'\.$", line)

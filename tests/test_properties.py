@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import load_scenario, simulate
+from model import DialogueError, load_scenario, simulate
 from model.agents.relations import DRIVERS
 from model.engine import RECORDED
 from model.params import registry
@@ -94,10 +94,12 @@ def test_bounds_no_nan_and_contributions_sum(values, start, fixed, seed):
     np.testing.assert_allclose(total, np.diff(np.concatenate([first, rel], axis=1)), atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: initial.export_growth = -1 is accepted (ge=-1) but "
-                   "initial_state takes log1p(-1) = -inf and relations become NaN from the first month")
-def test_a_start_with_exports_halting_gives_no_nan():
-    ds = simulate(BASE.with_overrides({"initial.export_growth": -1.0}), runs=4, seed=1, horizon=3)
+def test_a_start_with_exports_halting_is_refused_and_near_it_gives_no_nan():
+    """-1 would mean exports stop dead: log1p(-1) = -inf, and relations turned NaN. The field is
+    now above -1, so -1 is refused with one line, and a start just above it stays finite."""
+    with pytest.raises(DialogueError, match=r"initial.export_growth = -1.0 is out of range; it must be above -1"):
+        BASE.with_overrides({"initial.export_growth": -1.0})
+    ds = simulate(BASE.with_overrides({"initial.export_growth": -0.99}), runs=4, seed=1, horizon=3)
     assert not np.isnan(ds["relations"].values).any()
 
 

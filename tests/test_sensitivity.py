@@ -134,7 +134,7 @@ def test_cli_writes_tables_and_charts(tmp_path, capsys):
                  "--horizon", "24", "--params", "headline", "--tornado-runs", "60", "--out", str(out)])
     text, err = capsys.readouterr()
     assert code == 0, err
-    assert "P(confrontation or worse) by Feb 2015" in text and "One at a time" in text
+    assert "P(confrontation or worse) in Feb 2015" in text and "One at a time" in text  # a state: "in"
     names = sorted(p.name for p in out.iterdir())
     assert names == ["sensitivity.csv", "sensitivity.parquet", "sobol-by-year.png", "sobol.png", "summary.txt",
                      "tornado.csv", "tornado.parquet", "tornado.png"]
@@ -143,3 +143,33 @@ def test_cli_writes_tables_and_charts(tmp_path, capsys):
 
     t = pd.read_parquet(out / "sensitivity.parquet")
     assert len(t) == 2 * 2 * 4  # outputs x years x parameters
+
+
+def test_dates_read_by_for_events_and_in_for_states():
+    from model.sensitivity import EVENT_OUTPUTS, OUTPUTS, at_date
+
+    assert at_date("dialogue_suspended", "Feb 2018") == "by Feb 2018"
+    assert at_date("relations", "Feb 2018") == "in Feb 2018"
+    assert at_date("confrontation_or_worse", "Feb 2018") == "in Feb 2018"
+    assert EVENT_OUTPUTS <= set(OUTPUTS)
+
+
+def test_sentence_leaves_out_a_first_order_sum_too_noisy_to_state():
+    import pandas as pd
+
+    from model.sensitivity import SensitivityResult
+
+    class Fixed(SensitivityResult):
+        """Only what sentence() reads: a two-row table at the horizon."""
+
+        def __init__(self, conf: float):
+            self.method, self.conf, self.means, self.runs = "sobol", conf, {"confrontation_or_worse": 0.5}, 2000
+
+        horizon_date = "2018-02"
+
+        def at_horizon(self, output):
+            return pd.DataFrame({"label": ["Repression", "Syria weight"], "ST": [0.6, 0.3], "ST_conf": [0.05, 0.05],
+                                 "S1": [0.3, 0.1], "S1_conf": [self.conf, self.conf], "constant": [False, False]})
+
+    assert "explain 40% of its variance" in Fixed(0.02).sentence()
+    assert "explain" not in Fixed(0.2).sentence()

@@ -4,6 +4,8 @@
 >>> plan = build_plan(["baseline"], runs=20_000, chunk_size=5_000)
 >>> report = run_batch(plan, "out/baseline-20k", workers=2)
 >>> b = load_batch("out/baseline-20k"); b.summary; b.open("baseline")
+>>> plan = build_plan(["baseline"], design="sample.csv")          # one run per row of a design
+>>> analyze_sweep("out/saltelli")                                  # Sobol'/Morris indices of a saltelli/morris sweep
 
 See docs/batch.md. Submodules are imported lazily so ``dialogue --help`` stays fast.
 """
@@ -18,6 +20,7 @@ _EXPORTS = {
     "load_sweep": "model.batch.sweep", "parse_sweep": "model.batch.sweep", "Sweep": "model.batch.sweep",
     "run_chunk": "model.batch.chunks", "build_summary": "model.batch.summary",
     "summary_columns": "model.batch.summary",
+    "analyze_sweep": "model.batch.analysis", "load_design": "model.batch.design_file",
 }
 
 __all__ = sorted(_EXPORTS)

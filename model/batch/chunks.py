@@ -97,20 +97,58 @@ def partial_stats(ds) -> dict[str, np.ndarray]:
         # summarize() computes it before averaging over runs.
         "driver_run_totals": np.stack([np.asarray(ds[f"contrib_{d}"].sum("time").values, dtype=np.float64)
                                        for d in DRIVERS]),
+        # Per-run outputs at the horizon, for analysing designs (model.batch.analysis).
+        "outcome_run": _outcome_codes(outcome),
+        "events_end": np.stack([np.asarray(v.isel(time=-1).values, dtype=bool) for v in flags.values()]),
     }
+
+
+def _outcome_codes(outcome: np.ndarray) -> np.ndarray:
+    """Each run's outcome class as its index in ``model.results.OUTCOMES``."""
+    from model.results import OUTCOMES
+
+    codes = np.full(outcome.shape, -1, dtype=np.int8)
+    for i, k in enumerate(OUTCOMES):
+        codes[outcome == k] = i
+    return codes
+
+
+# Stacked variables of the stored chunk (format 3): name -> (prefix of the
+# simulate() variables it holds, the new dimension).
+STACKED = {"params": ("param_", "param"), "contrib": ("contrib_", "driver")}
+MEMBER_ATTRS = "member_attrs"  # JSON {member: its attributes}, restored by the loader
 
 
 def storable(ds, task: ChunkTask):
     """The chunk as stored: the chosen variables (plus per-run parameters and the
-    outcome), arrays laid out (run, time) contiguously (much faster to write), and
-    attributes saying which chunk of which batch point this is."""
+    outcome), arrays laid out (run, ...) contiguously, the 58 ``param_*`` variables
+    as one ``params (run, param)`` and the ``contrib_*`` ones as one
+    ``contrib (run, driver, time)`` (HDF5 costs milliseconds per variable; the
+    loader gives the old names back), and attributes saying which chunk of which
+    batch point this is."""
     import xarray as xr
 
     if task.variables is not None:
         keep = [v for v in ds.data_vars if "time" not in ds[v].dims or v in task.variables]
         ds = ds[keep]
-    data = {name: (var.dims, np.ascontiguousarray(var.values), var.attrs) for name, var in ds.data_vars.items()}
-    out = xr.Dataset(data, coords=ds.coords, attrs=dict(ds.attrs))
+    data: dict = {}
+    coords = dict(ds.coords)
+    for stacked, (prefix, dim) in STACKED.items():
+        members = [v for v in ds.data_vars if str(v).startswith(prefix)]
+        if not members:
+            continue
+        first = ds[members[0]]
+        dims = ("run", dim, *first.dims[1:])
+        arr = np.empty((ds.sizes["run"], len(members), *first.shape[1:]), dtype=first.dtype)
+        for i, m in enumerate(members):
+            arr[:, i] = ds[m].values
+        attrs = {MEMBER_ATTRS: json.dumps({m: dict(ds[m].attrs) for m in members}, sort_keys=True)}
+        data[stacked] = (dims, arr, attrs)
+        coords[dim] = (dim, np.array([str(m)[len(prefix):] for m in members], dtype=object))
+    for name, var in ds.data_vars.items():
+        if not any(str(name).startswith(prefix) for prefix, _ in STACKED.values()):
+            data[name] = (var.dims, np.ascontiguousarray(var.values), var.attrs)
+    out = xr.Dataset(data, coords=coords, attrs=dict(ds.attrs))
     out.attrs.update({"batch_point": task.point, "batch_chunk": int(task.index),
                       "run_offset": int(task.run_offset)})
     return out
@@ -197,6 +235,26 @@ def worker_name() -> str:
     return f"{socket.gethostname() or platform.node()}:{os.getpid()}"
 
 
+def simulate_blocks(task: ChunkTask):
+    """A design chunk whose rows share random streams in blocks (saltelli/morris
+    sweeps): what ``simulate(scenario, design=rows)`` returns, except that global row
+    ``k`` draws its chance from stream ``k // block`` (as ``dialogue sensitivity``
+    does), so the rows of one Saltelli block or Morris trajectory differ only by
+    their parameters. The ``run`` coordinate is still the row."""
+    from model.engine import ENGINES
+    from model.results import build_dataset
+
+    sc, r, block = task.scenario, task.scenario.run, int(task.stream_block)
+    rows = np.arange(task.run_offset, task.run_offset + task.runs, dtype=np.int64)
+    out, params = ENGINES["ensemble"](sc, rows // block, r.seed, r.horizon, design=task.design)
+    ds = build_dataset(out, params, rows, sc, r.seed, r.horizon)
+    ds.attrs["design"] = ",".join(task.design or {})
+    ds.attrs["streams"] = f"one random stream per block of {block} rows (stream = row // {block})"
+    for name in task.design or {}:
+        ds[f"param_{name}"].attrs["source"] = "design"
+    return ds
+
+
 def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
     """Simulate one chunk. With ``out``, write it there and return only timings;
     without, return the stored Dataset and partials for the caller to write."""
@@ -204,7 +262,11 @@ def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
 
     t0 = time.perf_counter()
     # Seed and horizon come from the point's resolved scenario; only the runs differ per chunk.
-    ds = simulate(task.scenario, runs=task.runs, run_offset=task.run_offset)
+    # A design chunk runs its rows of the design: row i is global run run_offset + i.
+    if task.stream_block:
+        ds = simulate_blocks(task)
+    else:
+        ds = simulate(task.scenario, runs=task.runs, run_offset=task.run_offset, design=task.design)
     part = partial_stats(ds)
     stored = storable(ds, task) if task.variables != () else None
     del ds

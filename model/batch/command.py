@@ -29,7 +29,11 @@ SEED = _Seed()
 @click.command()
 @click.argument("inputs", nargs=-1, metavar="[SCENARIO_OR_FILE]...")
 @click.option("--sweep", "sweeps", multiple=True, type=click.Path(dir_okay=False), metavar="SWEEP.toml",
-              help="A sweep file (repeatable): base scenario and parameters to vary (grid or Latin hypercube).")
+              help="A sweep file (repeatable): base scenario and parameters to vary (grid, Latin hypercube, or a "
+              "saltelli/morris sample run as one design).")
+@click.option("--design", type=click.Path(dir_okay=True), metavar="FILE",
+              help="A per-run parameter table, .csv or .parquet (one row per run, one column per parameter): "
+              "each scenario runs once per row.")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Runs per scenario or point [sweep's, scenario's].")
 @click.option("--seed", type=SEED, help="Random seed, a whole number from 0 to 2^63-1 [sweep's, scenario's].")
 @click.option("--horizon", type=click.IntRange(1, 600), help="Months to simulate [sweep's, scenario's].")
@@ -48,12 +52,13 @@ SEED = _Seed()
 @click.option("--compress", is_flag=True, help="zlib-compress the ensembles (about 40% smaller, slower).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and its disk, time and memory estimates; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No estimate and no progress bar (notices and errors still print).")
-def batch(inputs, sweeps, runs, seed, horizon, chunk_size, out, workers, scheduler, connect_timeout, resume,
+def batch(inputs, sweeps, design, runs, seed, horizon, chunk_size, out, workers, scheduler, connect_timeout, resume,
           variables, compress, dry_run, quiet) -> None:
     """Simulate many scenarios or sweep points into a results folder, in chunks.
 
     SCENARIO_OR_FILE: shipped scenario names, scenario .toml files or sweep .toml
-    files. Results: OUT/summary.parquet (and .csv), one row per scenario or sweep
+    files. --design FILE runs a per-run parameter sample (e.g. from SALib) on each
+    scenario. Results: OUT/summary.parquet (and .csv), one row per scenario or sweep
     point; OUT/ensembles/ (full ensembles, NetCDF per chunk); OUT/manifest.json.
     Identical results in process, with --workers and on a --scheduler cluster.
     An estimate of disk, time and memory is printed first; --dry-run stops there.
@@ -66,7 +71,7 @@ def batch(inputs, sweeps, runs, seed, horizon, chunk_size, out, workers, schedul
     if scheduler and not scheduler.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://", "ucx://")):
         raise click.UsageError(f"--scheduler {scheduler}: give an address like tcp://HOST:8786")
     plan = build_plan(inputs, sweeps, runs=runs, seed=seed, horizon=horizon, chunk_size=chunk_size,
-                      variables=parse_variables(variables), compress=compress)
+                      variables=parse_variables(variables), compress=compress, design=design)
     if dry_run:
         click.echo(plan_text(plan, out, workers=workers, scheduler=scheduler, resume=resume))
         return
@@ -81,7 +86,7 @@ def _print_table(rep) -> None:
     s = rep.summary
     if s is None or len(s) == 0:
         return
-    cols = [c for c in s.columns if c.startswith("param_")]
+    cols = [c for c in s.columns if c.startswith("param_") and s[c].notna().any()]
     shown = s.head(20)
     head = f"{'point':<28}" + "".join(f"{c[6:][:16]:>17}" for c in cols)
     head += f"{'P(rupture)':>12}{'P(confront.)':>13}{'P(cool)':>9}{'P(thaw)':>9}{'relations p50':>15}"

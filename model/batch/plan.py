@@ -16,13 +16,19 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from model.batch.sweep import Sweep, is_sweep_file, load_sweep
 from model.errors import DialogueError
 from model.scenario import Scenario, load_scenario, resolve_path
 
 FORMAT = "dialogue-batch"
-FORMAT_VERSION = 2  # 2: chunks carry their identity and checksums
+# 2: chunks carry their identity and checksums; 3: per-run parameters as one (run, param)
+# variable and driver contributions as one (run, driver, time) variable; design points
+FORMAT_VERSION = 3
 DEFAULT_CHUNK = 10_000
 
 
@@ -36,6 +42,11 @@ class Point:
     base: str                   # the base scenario's name
     sweep: str                  # sweep name, "" for a plain scenario
     values: dict[str, float]    # swept parameter values at this point
+    # A design point: per-run parameter values (checked, one array per parameter, a
+    # row per run) and where they came from; None for an ordinary point.
+    design: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
+    design_info: dict[str, Any] = field(default_factory=dict, compare=False)
+    stream_block: int = 0       # >0: rows share random streams in blocks of this size (stream = row // block)
 
     @property
     def runs(self) -> int:
@@ -62,6 +73,9 @@ class ChunkTask:
     variables: tuple[str, ...] | None   # None: all recorded variables; (): none (summaries only)
     compress: bool = False
     inputs_hash: str = ""               # the batch's, written into the chunk to tie it to its batch
+    # This chunk's rows of the point's design (rows run_offset .. run_offset + runs - 1).
+    design: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
+    stream_block: int = 0
 
     @property
     def key(self) -> str:
@@ -81,8 +95,10 @@ class BatchPlan:
         h = self.inputs_hash
         for p in self.points:
             for i, start in enumerate(range(0, p.runs, self.chunk_size)):
-                out.append(ChunkTask(p.id, i, start, min(self.chunk_size, p.runs - start), p.scenario,
-                                     self.variables, self.compress, h))
+                stop = min(p.runs, start + self.chunk_size)
+                rows = None if p.design is None else {k: v[start:stop] for k, v in p.design.items()}
+                out.append(ChunkTask(p.id, i, start, stop - start, p.scenario,
+                                     self.variables, self.compress, h, rows, p.stream_block))
         return out
 
     @property
@@ -99,7 +115,10 @@ class BatchPlan:
             "variables": None if self.variables is None else list(self.variables),
             "compress": self.compress,
             "points": [{"id": p.id, "runs": p.runs, "seed": p.seed, "horizon": p.horizon,
-                        "values": p.values, "scenario_toml": p.scenario.to_toml()} for p in self.points],
+                        "values": p.values, "scenario_toml": p.scenario.to_toml()}
+                       | ({"design": design_digest(p.design) | {"stream_block": p.stream_block}}
+                          if p.design is not None else {})
+                       for p in self.points],
         }
 
     @functools.cached_property
@@ -129,9 +148,20 @@ def describe_difference(old: dict, new: dict) -> str:
                 return f"{label} for {a['id']} was {a[key]}, now {b[key]}"
         if a["values"] != b["values"]:
             return f"the swept values of {a['id']} differ"
+        if a.get("design") != b.get("design"):
+            return f"the design of {a['id']} differs (another design file, or the file has changed)"
         if a["scenario_toml"] != b["scenario_toml"]:
             return f"scenario {a['id']} has changed since the batch started"
     return "the inputs differ"
+
+
+def design_digest(design: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Names, rows and sha256 of a checked design (what the input hash needs of it)."""
+    h = hashlib.sha256()
+    for name, arr in design.items():
+        h.update(name.encode() + b"\0")
+        h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    return {"params": list(design), "rows": int(next(iter(design.values())).size), "sha256": h.hexdigest()}
 
 
 def _slug(name: str) -> str:
@@ -160,9 +190,16 @@ def parse_variables(text: str | None) -> tuple[str, ...] | None:
 def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple[str, ...] = (),
                runs: int | None = None, seed: int | None = None, horizon: int | None = None,
                chunk_size: int = DEFAULT_CHUNK, variables: tuple[str, ...] | None = None,
-               compress: bool = False) -> BatchPlan:
+               compress: bool = False, design: str | Path | Any = None) -> BatchPlan:
     """Resolve scenarios and sweep files into points. ``runs``/``seed``/``horizon``
-    override the sweep's, which override the scenario's."""
+    override the sweep's, which override the scenario's.
+
+    ``design``: a design file (``.csv``/``.parquet``) or table (DataFrame, dict of
+    arrays): every plain scenario becomes a design point running one run per row
+    (``runs``, if given, must equal the rows). Saltelli/Morris sweeps become design
+    points too (one run per row of their SALib sample; ``runs`` does not apply)."""
+    from model.batch.design_file import load_design
+
     if chunk_size < 1:
         raise DialogueError("--chunk-size must be at least 1")
     scenario_refs, sweep_files = [], list(sweeps)
@@ -170,6 +207,12 @@ def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple
         (sweep_files if is_sweep_file(r) else scenario_refs).append(r)
     if not scenario_refs and not sweep_files:
         raise DialogueError("name at least one scenario (e.g. baseline) or a sweep file (--sweep FILE.toml)")
+    table, table_info = None, {}
+    if design is not None:
+        if not scenario_refs:
+            raise DialogueError("--design needs a scenario to run it on, e.g. 'dialogue batch baseline --design "
+                                "FILE.csv'")
+        table, table_info = load_design(design, runs)
 
     def run_settings(sc: Scenario, sw: Sweep | None) -> Scenario:
         o = {}
@@ -191,13 +234,33 @@ def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple
         return pid
 
     for ref in scenario_refs:
-        sc = run_settings(load_scenario(ref), None)
+        sc = load_scenario(ref)
+        if table is not None:  # one run per row (load_design checked that --runs, if given, agrees)
+            sc = _settings(sc.with_overrides({"run.runs": int(table_info["rows"])}), seed, horizon)
+        else:
+            sc = run_settings(sc, None)
         pid = unique(_slug(sc.name))
-        points.append(Point(pid, len(points), sc, sc.name, "", {}))
+        points.append(Point(pid, len(points), sc, sc.name, "", {}, table, dict(table_info)))
     sweep_docs = []
     for f in sweep_files:
         sw, path = load_sweep(f)
         base = load_scenario(resolve_path(sw.scenario, relative_to=path.parent))
+        if sw.is_design:
+            # One point: SALib's sample over the swept parameters, one run per row.
+            from model.design import check_design
+
+            rows = check_design(sw.design_table(), where=f"{path}: the {sw.method} sample")
+            sc = _settings(base.with_overrides({"run.runs": sw.design_rows()}),
+                           seed if seed is not None else sw.seed, horizon if horizon is not None else sw.horizon)
+            pid = unique(_slug(sw.name))
+            sc = sc.model_copy(update={"name": pid, "description": f"Sweep '{sw.name}': {sw.method} sample "
+                                       f"({sw.design_rows():,} rows) over {', '.join(sw.params)} on '{base.name}'"})
+            info = {"source": sw.method, "sweep": sw.name, "rows": sw.design_rows(), "params": list(rows),
+                    "stream_block": sw.stream_block}
+            points.append(Point(pid, len(points), sc, base.name, sw.name, {}, rows, info, sw.stream_block))
+            sweep_docs.append({"file": str(path), "name": sw.name, "text": path.read_text(encoding="utf-8"),
+                               "resolved": sw.model_dump(), "points": 1, "rows": sw.design_rows()})
+            continue
         base = run_settings(base, sw)
         vals = sw.point_values()
         width = max(4, len(str(len(vals) - 1)))
@@ -211,7 +274,17 @@ def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple
             points.append(Point(pid, len(points), sc, base.name, sw.name, v))
         sweep_docs.append({"file": str(path), "name": sw.name, "text": path.read_text(encoding="utf-8"),
                            "resolved": sw.model_dump(), "points": len(vals)})
+    if runs is not None and points and all(p.design is not None for p in points):
+        bad = next((p for p in points if p.runs != runs), None)
+        if bad is not None:
+            raise DialogueError(f"--runs {runs:,}: design point {bad.id} runs once per row ({bad.runs:,} rows); "
+                                "leave --runs out")
     return BatchPlan(points, int(chunk_size), variables, bool(compress), sweep_docs)
+
+
+def _settings(sc: Scenario, seed: int | None, horizon: int | None) -> Scenario:
+    """Seed and horizon overrides only (a design point's runs are its rows)."""
+    return sc.with_overrides({f"run.{k}": v for k, v in (("seed", seed), ("horizon", horizon)) if v is not None})
 
 
 def sweep_param_names(plan: BatchPlan) -> list[str]:

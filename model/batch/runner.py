@@ -51,7 +51,7 @@ from model.batch.integrity import (
     human_bytes,
     verify_chunk,
 )
-from model.batch.plan import FORMAT, FORMAT_VERSION, BatchPlan, ChunkTask, describe_difference
+from model.batch.plan import FORMAT, FORMAT_VERSION, BatchPlan, ChunkTask, describe_difference, design_digest
 from model.errors import DialogueError
 
 MANIFEST = "manifest.json"
@@ -178,8 +178,9 @@ class Manifest:
             "sweeps": plan.sweeps,
             "points": [{"id": p.id, "index": p.index, "scenario": p.base, "sweep": p.sweep, "values": p.values,
                         "runs": p.runs, "seed": p.seed, "horizon": p.horizon,
-                        "chunks": sum(1 for t in tasks if t.point == p.id),
-                        "scenario_toml": p.scenario.to_toml()} for p in plan.points],
+                        "chunks": sum(1 for t in tasks if t.point == p.id)}
+                       | ({"design": p.design_info | design_digest(p.design)} if p.design is not None else {})
+                       | {"scenario_toml": p.scenario.to_toml()} for p in plan.points],
             "chunks": [],
             "sessions": sessions,
             "inputs": None,  # filled below, kept last for readability
@@ -231,6 +232,12 @@ def check_folder(out: Path, plan: BatchPlan, resume: bool) -> dict | None:
         raise DialogueError(f"--out {out}: is a file; give a folder for the batch results")
     if (out / MANIFEST).is_file():
         prev = read_manifest(out)
+        old = prev.get("format_version")
+        if old != FORMAT_VERSION:
+            verb = "resumed" if resume else "reused"
+            raise DialogueError(f"--out {out} holds a batch in format version {old} (this dialogue writes version "
+                                f"{FORMAT_VERSION}) and cannot be {verb}; start a new --out folder (load_batch "
+                                "still opens the old one)")
         if not resume:
             done = sum(c.get("state") == "done" for c in prev["chunks"])
             total = len(prev["chunks"]) or "?"
@@ -537,6 +544,9 @@ def plan_text(plan: BatchPlan, out: str | Path, *, workers: int | None = None, s
              + (f" (resuming: {len(on_disk)} chunks on disk, to be verified)" if prev is not None else "")]
     for p in plan.points[:20]:
         vals = ", ".join(f"{k} = {v:.6g}" for k, v in p.values.items())
+        if p.design is not None:
+            vals = (f"design {p.design_info.get('name') or p.design_info.get('source')}, one run per row, "
+                    f"varying {', '.join(list(p.design)[:5])}{' ...' if len(p.design) > 5 else ''}")
         lines.append(f"  {p.id}: {p.runs:,} runs x {p.horizon} months, seed {p.seed}" + (f"; {vals}" if vals else ""))
     if len(plan.points) > 20:
         lines.append(f"  ... {len(plan.points) - 20} more points")

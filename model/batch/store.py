@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.batch.chunks import ENSEMBLES
+from model.batch.chunks import ENSEMBLES, MEMBER_ATTRS, STACKED
 from model.batch.integrity import check_file
 from model.batch.runner import EVENTS_PARQUET, MANIFEST, SUMMARY_PARQUET, read_manifest
 from model.errors import DialogueError
@@ -99,6 +99,7 @@ class Batch:
         except (OSError, ValueError) as exc:
             raise DialogueError(f"{self.path}: cannot open the ensemble of {p['id']} ({exc.__class__.__name__}); "
                                 "rerun the batch with --resume to verify and recompute damaged chunks") from None
+        ds = with_member_names(ds)
         ds.attrs.update({"runs": int(ds.sizes["run"]), "batch": str(self.path), "batch_point": p["id"]})
         for k in ("batch_chunk", "run_offset"):
             ds.attrs.pop(k, None)
@@ -107,6 +108,38 @@ class Batch:
     def __repr__(self) -> str:
         return (f"<Batch {self.path}: {len(self.points)} points, {self.manifest.get('runs_total', '?'):,} runs, "
                 f"status {self.manifest.get('status')}>")
+
+
+_STACKED_ATTRS = {
+    "params": {"long_name": "per-run parameter values", "note": "also as param_<name>; select with "
+               "ds.params.sel(param='repression')"},
+    "contrib": {"long_name": "contribution of each driver to the change in relations",
+                "units": "Goldstein points per month", "note": "also as contrib_<driver>; select with "
+                "ds.contrib.sel(driver='syria_divergence')"},
+}
+
+
+def with_member_names(ds):
+    """A stored chunk Dataset with both forms: the stacked ``params (run, param)`` and
+    ``contrib (run, driver, time)`` and, as lazy views of them, the ``param_<name>``
+    and ``contrib_<driver>`` variables of ``simulate()`` (with their attributes)."""
+    import json
+
+    for stacked, (prefix, dim) in STACKED.items():
+        if stacked not in ds.data_vars:
+            continue  # format 2 (or nothing kept): the per-name variables are already there
+        var = ds[stacked]
+        try:
+            member_attrs = json.loads(var.attrs.get(MEMBER_ATTRS, "{}"))
+        except ValueError:
+            member_attrs = {}
+        for i, name in enumerate(ds[dim].values):
+            full = f"{prefix}{name}"
+            ds[full] = var.isel({dim: i}, drop=True)
+            ds[full].attrs = dict(member_attrs.get(full, {}))
+        var.attrs = dict(_STACKED_ATTRS[stacked])
+        ds[stacked] = var
+    return ds
 
 
 def load_batch(path: str | Path, allow_incomplete: bool = False) -> Batch:

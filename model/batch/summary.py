@@ -65,9 +65,11 @@ def build_summary(plan: BatchPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFram
             raise DialogueError(f"{out}: the partial summaries of {pt.id} do not cover runs 0..{pt.runs - 1} in "
                                 "order; rerun with --resume to verify and recompute the damaged chunks")
         times = pd.period_range(pt.scenario.initial.start, periods=pt.horizon, freq="M")
-        row: dict = {"point": pt.id, "point_index": pt.index, "scenario": pt.base, "sweep": pt.sweep}
-        for name in swept:
-            row[f"param_{name}"] = float(pt.scenario.params[name].value)
+        row: dict = {"point": pt.id, "point_index": pt.index, "scenario": pt.base, "sweep": pt.sweep,
+                     "design": design_label(pt)}
+        for name in swept:  # a designed parameter has no one value at this point
+            designed = pt.design is not None and name in pt.design
+            row[f"param_{name}"] = float("nan") if designed else float(pt.scenario.params[name].value)
         row |= {"runs": n, "seed": pt.seed, "horizon_months": pt.horizon,
                 "start": str(times[0]), "horizon": str(times[-1])}
         for k, cnt in zip(OUTCOMES, c["outcome_counts"], strict=True):
@@ -95,12 +97,20 @@ def build_summary(plan: BatchPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFram
     return summary, events
 
 
+def design_label(pt: Point) -> str:
+    """The summary's ``design`` cell: "" (no design), the sweep method, or the file name."""
+    if pt.design is None:
+        return ""
+    info = pt.design_info
+    return str(info.get("name") or info.get("source") or "table")
+
+
 def summary_columns(swept: list[str] | None = None) -> list[str]:
     """The summary table's columns, in order (``swept``: the swept parameters)."""
     from model.agents.relations import BANDS, DRIVERS
     from model.results import OUTCOMES
 
-    cols = ["point", "point_index", "scenario", "sweep"] + [f"param_{n}" for n in (swept or [])]
+    cols = ["point", "point_index", "scenario", "sweep", "design"] + [f"param_{n}" for n in (swept or [])]
     cols += ["runs", "seed", "horizon_months", "start", "horizon"]
     cols += [f"outcome_{k}_{s}" for k in OUTCOMES for s in ("p", "se")]
     cols += [f"event_{e}_{s}" for e in EVENT_SLUGS.values() for s in ("p", "se")]

@@ -18,6 +18,12 @@ A sweep is a TOML file naming a base scenario and the parameters to vary::
 For ``method = "lhs"`` give ``points`` (how many) and optionally ``lhs_seed``;
 each parameter's ``low``/``high`` default to the parameter's whole range.
 
+``method = "saltelli"`` or ``"morris"`` makes SALib's sample over the swept
+parameters (``low``/``high`` as above; ``points``: SALib's N, the base sample size
+for Saltelli, a power of two, or the number of Morris trajectories;
+``sample_seed``) and runs it as ONE design point: one run per row, each row's
+values replacing those parameters' draws (:meth:`Sweep.design_table`).
+
 A swept value sets the parameter's *value*, the centre of its uncertainty
 distribution (as ``--set`` does); the spread and kind are the scenario's.
 Every problem raises :class:`DialogueError` with one line naming the file, the
@@ -49,6 +55,9 @@ MAX_VALUES = 10_000           # values in one grid axis (as steps)
 MAX_NAME = 80                 # sweep name (it names the points and folders)
 MAX_DESCRIPTION = 5_000
 MAX_REF = 1_024               # the base scenario reference (a name or a path)
+MAX_DESIGN_ROWS = 10_000_000  # rows of a saltelli/morris sample (as --runs)
+DESIGN_METHODS = ("saltelli", "morris")
+MORRIS_LEVELS = 4             # as model.sensitivity, whose analysis is reused
 
 
 def _clip(value: Any, limit: int = 60) -> str:
@@ -90,17 +99,68 @@ class Sweep(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=MAX_NAME)
     description: str = Field("", max_length=MAX_DESCRIPTION)
     scenario: str = Field(min_length=1, max_length=MAX_REF)
-    method: Literal["grid", "lhs"] = "grid"
+    method: Literal["grid", "lhs", "saltelli", "morris"] = "grid"
     points: int | None = Field(None, ge=1, le=MAX_POINTS)
     lhs_seed: int = Field(0, ge=0, le=2**63 - 1)
+    sample_seed: int = Field(0, ge=0, le=2**32 - 1)
+    streams: Literal["block", "row"] | None = None
     runs: int | None = Field(None, ge=1, le=10_000_000)
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     horizon: int | None = Field(None, ge=1, le=600)
     params: dict[str, SweepParam] = Field(min_length=1)
 
-    def point_values(self) -> list[dict[str, float]]:
-        """Every point of the sweep as ``{parameter: value}``, in a fixed order."""
+    @property
+    def is_design(self) -> bool:
+        """Saltelli/Morris: one design point (a run per sample row), not sweep points."""
+        return self.method in DESIGN_METHODS
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Each swept parameter's (low, high): as given, else the parameter's whole range."""
         specs = registry()
+        return {name: (specs[name].low if p.low is None else float(p.low),
+                       specs[name].high if p.high is None else float(p.high)) for name, p in self.params.items()}
+
+    def salib_problem(self) -> dict[str, Any]:
+        """The SALib problem: the swept parameters over their sweep ranges."""
+        b = self.bounds()
+        return {"num_vars": len(b), "names": list(b), "bounds": [list(v) for v in b.values()]}
+
+    def design_table(self):
+        """``saltelli``/``morris``: SALib's sample as a design table (DataFrame, one row
+        per run, one column per swept parameter); the same rows every time."""
+        import pandas as pd
+        from SALib.sample import morris, sobol
+
+        prob = self.salib_problem()
+        if self.method == "saltelli":
+            x = sobol.sample(prob, int(self.points), calc_second_order=False, seed=self.sample_seed)
+        elif self.method == "morris":
+            x = morris.sample(prob, int(self.points), num_levels=MORRIS_LEVELS, seed=self.sample_seed)
+        else:
+            raise DialogueError(f"method = \"{self.method}\" makes sweep points, not a design")
+        return pd.DataFrame(x, columns=prob["names"])
+
+    @property
+    def stream_block(self) -> int:
+        """Rows that share one random stream: a Saltelli block (A, AB_1..AB_D, B) or a
+        Morris trajectory with ``streams = "block"`` (the default), so a row differs
+        from its block's others by its parameters, not by chance; 0 for one stream per
+        row (``streams = "row"``, exactly ``simulate(scenario, design=sample)``)."""
+        if not self.is_design or self.streams == "row":
+            return 0
+        return len(self.params) + (2 if self.method == "saltelli" else 1)
+
+    def design_rows(self) -> int:
+        """Rows (runs) of the saltelli/morris sample, without drawing it."""
+        d = len(self.params)
+        return int(self.points) * (d + 2 if self.method == "saltelli" else d + 1)
+
+    def point_values(self) -> list[dict[str, float]]:
+        """Every point of the sweep as ``{parameter: value}``, in a fixed order (a
+        saltelli/morris sweep is one point, with no swept values: its design varies)."""
+        specs = registry()
+        if self.is_design:
+            return [{}]
         if self.method == "grid":
             axes = []
             for p in self.params.values():
@@ -143,7 +203,9 @@ def _explain(exc: ValidationError) -> str:
                  "string_too_long": f"at most {ctx.get('max_length')} characters long"}[kind]
         return f"{where} = {_clip(got)} is out of range; it must be {bound}"
     if kind == "literal_error":
-        return f"{where} = {_clip(got)}: use \"grid\" or \"lhs\""
+        if loc == ["streams"]:
+            return f"streams = {_clip(got)}: use \"block\" (rows of a block share chance) or \"row\""
+        return f"{where} = {_clip(got)}: use \"grid\", \"lhs\", \"saltelli\" or \"morris\""
     return f"{where} must be {wanted(err).removeprefix('must be ').split(', got ')[0]}, got {_clip(got)} " \
            f"({type(got).__name__})"
 
@@ -176,7 +238,8 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
                                     f"(missing {', '.join(missing)})")
         else:
             if p.values is not None or p.steps is not None:
-                raise DialogueError(f"{where}: [{key}] a Latin hypercube samples between low and high; "
+                what = "a Latin hypercube" if sw.method == "lhs" else f"a {sw.method} sample"
+                raise DialogueError(f"{where}: [{key}] {what} samples between low and high; "
                                     "remove 'values'/'steps' (or use method = \"grid\")")
         vals = list(p.values or []) + [v for v in (p.low, p.high) if v is not None]
         for v in vals:
@@ -188,6 +251,13 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
                                 f"(the parameter's range is {rng})")
     if sw.method == "lhs" and sw.points is None:
         raise DialogueError(f"{where}: method = \"lhs\" needs 'points = N' (how many sweep points)")
+    if sw.is_design:
+        _check_design_sweep(sw, where)
+    else:
+        for key in ("sample_seed", "streams"):
+            if key in raw:
+                raise DialogueError(f"{where}: '{key}' is for method = \"saltelli\" or \"morris\" (this sweep is "
+                                    f"{sw.method})")
     if sw.method == "grid" and sw.points is not None:
         raise DialogueError(f"{where}: 'points' is for method = \"lhs\"; a grid's points are its values")
     if sw.method == "grid":
@@ -197,6 +267,34 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
         if n > MAX_POINTS:
             raise DialogueError(f"{where}: the grid has {n:,} points; at most {MAX_POINTS:,} are allowed")
     return sw
+
+
+def _check_design_sweep(sw: Sweep, where: str) -> None:
+    """The extra rules of a saltelli/morris sweep (one line each)."""
+    m = sw.method
+    if sw.points is None:
+        what = "the base sample size N, a power of two" if m == "saltelli" else "the number of trajectories r"
+        raise DialogueError(f"{where}: method = \"{m}\" needs 'points = N' ({what}; rows = "
+                            f"N x {'(parameters + 2)' if m == 'saltelli' else '(parameters + 1)'})")
+    n = int(sw.points)
+    if m == "saltelli" and n & (n - 1):
+        lo = 1 << (n.bit_length() - 1)
+        raise DialogueError(f"{where}: points = {n} is not a power of two, which Saltelli's Sobol' sequence "
+                            f"needs; use {lo} or {2 * lo}")
+    if m == "morris" and n < 2:
+        raise DialogueError(f"{where}: points = {n}: Morris needs at least 2 trajectories (10 to 50 is usual)")
+    if sw.lhs_seed:
+        raise DialogueError(f"{where}: 'lhs_seed' is for method = \"lhs\"; a {m} sample uses 'sample_seed'")
+    if sw.runs is not None:
+        raise DialogueError(f"{where}: 'runs' does not apply to method = \"{m}\": the sample runs once per row "
+                            f"({sw.design_rows():,} rows); remove it and set the rows with 'points'")
+    for name, (lo, hi) in sw.bounds().items():
+        if not lo < hi:
+            raise DialogueError(f"{where}: [params.{name}] low and high are both {lo:g}; a {m} sample needs "
+                                "low below high")
+    if sw.design_rows() > MAX_DESIGN_ROWS:
+        raise DialogueError(f"{where}: points = {n} gives {sw.design_rows():,} rows; at most "
+                            f"{MAX_DESIGN_ROWS:,} are allowed")
 
 
 def load_sweep(path: str | Path) -> tuple[Sweep, Path]:

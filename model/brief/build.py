@@ -13,6 +13,8 @@ from pathlib import Path
 from model.errors import DialogueError
 
 DEFAULT_SENSITIVITY_RUNS = 1000
+DEFAULT_SOBOL_N = 1024  # Saltelli base sample: N*(D+2) runs, about 2 s for the baseline's 39 parameters
+SENSITIVITY_CHARTS = ("tornado", "sobol")  # written per briefed scenario, beside charts.CHARTS
 
 
 @dataclass
@@ -32,6 +34,20 @@ def parse_formats(spec: str | None) -> list[str]:
     if bad:
         raise DialogueError(f"unknown format '{bad[0]}'; use one or more of {', '.join(FORMATS)} (e.g. png,pdf)")
     return list(dict.fromkeys(items))
+
+
+def check_sensitivity(sensitivity_runs: int, sobol_n: int) -> None:
+    """Refuse, before any work, settings the tornado or the Sobol' analysis cannot use."""
+    from model.brief.content import MIN_SENSITIVITY_RUNS
+    from model.sensitivity import MIN_N
+
+    if sensitivity_runs < MIN_SENSITIVITY_RUNS:
+        raise DialogueError(f"--sensitivity-runs {sensitivity_runs} is too few for the tornado; use at least "
+                            f"{MIN_SENSITIVITY_RUNS} (default {DEFAULT_SENSITIVITY_RUNS})")
+    if sobol_n < MIN_N["sobol"] or sobol_n & (sobol_n - 1):
+        lo = 1 << max(6, sobol_n.bit_length() - 1)
+        raise DialogueError(f"--sobol-n {sobol_n}: Sobol' needs a power of two of at least {MIN_N['sobol']}; "
+                            f"use {lo} or {2 * lo} (default {DEFAULT_SOBOL_N})")
 
 
 def check_size(size: str) -> str:
@@ -83,7 +99,8 @@ def check_space(out: Path, n_scenarios: int, fmts: list[str]) -> None:
     """Refuse, before any work, a disk that cannot hold the pack."""
     from model.charts import CHARTS
 
-    need = _PAGE_BYTES + max(1, n_scenarios) * len(CHARTS) * sum(_CHART_BYTES[f] for f in fmts)
+    per_chart = sum(_CHART_BYTES[f] for f in fmts)
+    need = _PAGE_BYTES + (max(1, n_scenarios) * len(CHARTS) + len(SENSITIVITY_CHARTS)) * per_chart
     try:
         free = shutil.disk_usage(out.resolve().parent).free
     except OSError:
@@ -123,7 +140,7 @@ def load_inputs(scenarios, from_files, runs, seed):
 def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "brief", from_files=(),
                 formats: str | list[str] = "png", size: str = "slide", runs: int | None = None,
                 seed: int | None = None, sensitivity_runs: int = DEFAULT_SENSITIVITY_RUNS,
-                echo=None, force: bool = False) -> BriefResult:
+                sobol_n: int = DEFAULT_SOBOL_N, echo=None, force: bool = False) -> BriefResult:
     """Write the briefing pack to ``out``. Raises DialogueError, leaving nothing
     behind, for any bad input."""
     from model import charts
@@ -132,13 +149,14 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
 
     fmts = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
     check_size(size)
+    check_sensitivity(sensitivity_runs, sobol_n)
     out = check_out(out, force)
     check_space(out, len(scenarios) + len(from_files), fmts)
     datasets = load_inputs(list(scenarios), list(from_files), runs, seed)
     names = _unique([_safe(str(d.attrs.get("scenario", "results"))) for d in datasets])
     say = echo or (lambda _msg: None)
     say(f"Computing judgments and sensitivity ({len(datasets)} scenario(s))...")
-    content = build_content(datasets, names, sensitivity_runs)
+    content = build_content(datasets, names, sensitivity_runs, sobol_n)
 
     parent = out.resolve().parent
     try:
@@ -163,6 +181,17 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
                                                    "trajectories"):
                     images.append((fig.get_suptitle().replace("\n", " "), f"{name}-{chart}",
                                    charts.figure_bytes(fig, "png", dpi=96)))
+        # The tornado and the Sobol' indices behind "what would change this judgment".
+        from model.charts_sensitivity import sobol_chart, tornado_chart
+
+        for chart, fig in (("tornado", tornado_chart(content.tornado, top=12, size=size)),
+                           ("sobol", sobol_chart(content.sobol, "confrontation_or_worse", top=12, size=size))):
+            for f in fmts:
+                fn = f"{main_name}-{chart}.{f}"
+                (tmp / fn).write_bytes(charts.figure_bytes(fig, f))
+                written.append(fn)
+            images.append((fig.get_suptitle().replace("\n", " "), f"{main_name}-{chart}",
+                           charts.figure_bytes(fig, "png", dpi=96)))
         if len(datasets) > 1:
             fig = charts.compare_chart(dict(zip(names, datasets, strict=True)), size=size)
             for f in fmts:
@@ -176,7 +205,8 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
         (tmp / "brief.html").write_text(page_html(content, images), encoding="utf-8")
         (tmp / "brief.json").write_text(sidecar_json(content, {
             "scenarios": list(scenarios), "from": [str(p) for p in from_files], "runs": runs, "seed": seed,
-            "sensitivity_runs": sensitivity_runs, "formats": fmts, "size": size}, images), encoding="utf-8")
+            "sensitivity_runs": sensitivity_runs, "sobol_n": sobol_n, "formats": fmts, "size": size}, images),
+            encoding="utf-8")
         written += ["brief.pdf", "brief.html", "brief.json"]
         # Move into place: a new folder is renamed in one step; into an existing folder
         # each file is replaced atomically.

@@ -43,9 +43,12 @@ class _Status:
               help="Chart size: slide (13.3 x 7.5 in, 16:9) or a4 (half an A4 page, landscape).")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Monte Carlo runs [scenario's, 2000].")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [scenario's].")
-@click.option("--sensitivity-runs", type=click.IntRange(10, 1_000_000), default=1000, show_default=True,
-              help="Runs for each re-simulation in 'what would change this judgment' (at most --runs).")
-def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_runs, force) -> None:
+@click.option("--sensitivity-runs", type=int, default=1000, show_default=True,
+              help="Runs per tornado bar in 'what would change this judgment' (at least 50; at most the "
+                   "results' runs).")
+@click.option("--sobol-n", type=int, default=1024, show_default=True, metavar="N",
+              help="Sobol' base sample (a power of two, at least 64): N*(parameters+2) runs.")
+def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_runs, sobol_n, force) -> None:
     """Write briefing charts and a one-page brief (brief.pdf, brief.html) for SCENARIO(s).
 
     The first scenario is briefed in full; further scenarios are compared with it.
@@ -59,7 +62,7 @@ def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_run
     status = _Status()
     try:
         res = build_brief(scenarios, out, from_files=from_files, formats=formats, size=size, runs=runs, seed=seed,
-                          sensitivity_runs=sensitivity_runs, echo=status.show, force=force)
+                          sensitivity_runs=sensitivity_runs, sobol_n=sobol_n, echo=status.show, force=force)
     except (DialogueError, KeyboardInterrupt):
         status.clear()  # an error is one line: no progress line left above it
         raise

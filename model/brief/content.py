@@ -16,7 +16,7 @@ import xarray as xr
 
 from model.agents.relations import DRIVER_LABELS
 from model.analysis import (
-        PLUS_MINUS_NOTE,
+    PLUS_MINUS_NOTE,
     event_flags,
     fmt_prob,
     interval95,
@@ -27,11 +27,16 @@ from model.analysis import (
     scenario_label,
 )
 from model.charts import fmt_pts, lower_first, minus
-from model.params import HEADLINE, registry, sample
+from model.params import HEADLINE, registry
 
 # The headline probability the sensitivity analysis ("what would change this
 # judgment") is computed for: relations confrontational or worse at the horizon.
 HEADLINE_OUTCOMES = ("rupture", "confrontation")
+HEADLINE_OUTPUT = "confrontation_or_worse"  # the same, as named in model.sensitivity.OUTPUTS
+# The tornado sets every uncertain parameter to these percentiles of its own distribution.
+TORNADO_PCT = (0.10, 0.90)
+MIN_SENSITIVITY_RUNS = 50  # model.sensitivity.tornado's minimum
+TORNADO_TOP = 8  # bars on the page (the pack's tornado chart shows 12; brief.json holds all)
 
 PHIA_RULE = ("Probabilities use the PHIA yardstick: remote chance \u22645%, highly unlikely 10\u201320%, "
              "unlikely 25\u201335%, realistic possibility 40\u201350%, likely 55\u201375%, highly likely "
@@ -108,10 +113,11 @@ class Swing:
     param: str
     label: str
     units: str
-    low: float
-    high: float
+    low: float  # the parameter's value at its P10
+    high: float  # ... and at its P90
     p_low: float
     p_high: float
+    base: float = float("nan")  # the probability with every parameter drawn as usual
 
     @property
     def swing(self) -> float:
@@ -135,6 +141,9 @@ class BriefContent:
     swings: list[Swing]
     sensitivity_runs: int
     change_text: str
+    tornado: pd.DataFrame
+    sobol: object  # model.sensitivity.SensitivityResult
+    sobol_text: str
     assumptions: list[tuple[str, str, str, str]]
     notes: list[str]
     provenance: str
@@ -198,66 +207,78 @@ def judgments(ds: xr.Dataset) -> list[Judgment]:
     return out
 
 
-def uncertainty_range(name: str, value: float, dist: str, spread: float) -> tuple[float, float]:
-    """Low and high ends of a parameter's uncertainty range: the bounds of a uniform
-    or triangular distribution; the 5th and 95th percentiles of a normal or beta."""
-    spec = registry()[name]
-    if dist == "fixed" or spread <= 0:
-        return value, value
-    if dist in ("uniform", "triangular"):
-        return max(spec.low, value - spread), min(spec.high, value + spread)
-    lo, hi = sample(spec, value, dist, spread, np.array([0.05, 0.95]))
-    return float(lo), float(hi)
-
-
 def scenario_of(ds: xr.Dataset):
     from model.scenario import load_scenario_text
 
     return load_scenario_text(ds.attrs["scenario_toml"], f"{ds.attrs.get('scenario', 'results')}.toml")
 
 
-def sensitivity(ds: xr.Dataset, runs: int) -> list[Swing]:
-    """Re-simulate with each headline driver held at the low and at the high end of its
-    uncertainty range (common random numbers: the results' own seed), and record the
-    headline probability each time."""
-    from model import simulate
-
+def _rerun_settings(ds: xr.Dataset) -> dict:
+    """Seed and horizon of the results, so re-simulations share their random streams."""
     sc = scenario_of(ds)
-    seed = int(ds.attrs.get("seed", sc.run.seed))
-    horizon_months = int(ds.sizes["time"])
+    return {"seed": int(ds.attrs.get("seed", sc.run.seed)), "horizon": int(ds.sizes["time"])}
+
+
+def tornado_frame(ds: xr.Dataset, runs: int) -> pd.DataFrame:
+    """The tornado for the headline judgment (:func:`model.sensitivity.tornado`): every
+    uncertain parameter in turn at the same percentiles (P10, P90) of its own
+    distribution, the others drawn as usual, on the results' first ``runs`` random
+    streams (common random numbers). Largest swing first."""
+    from model.sensitivity import tornado
+
+    return tornado(scenario_of(ds), output=HEADLINE_OUTPUT, runs=runs, low=TORNADO_PCT[0], high=TORNADO_PCT[1],
+                   **_rerun_settings(ds))
+
+
+def swings(t: pd.DataFrame) -> list[Swing]:
+    """The tornado's rows as :class:`Swing` objects, in its order (largest swing first)."""
     specs = registry()
-    out = []
-    for name in HEADLINE:
-        st = sc.params[name]
-        lo, hi = uncertainty_range(name, st.value, st.dist, st.spread)
-        ps = []
-        for v in (lo, hi):
-            d = simulate(sc.with_overrides({name: float(v), f"{name}.dist": "fixed"}), runs=runs, seed=seed,
-                         horizon=horizon_months)
-            ps.append(headline_probability(d)[0])
-        out.append(Swing(name, specs[name].label, specs[name].units, lo, hi, ps[0], ps[1]))
-    return out
+    return [Swing(r.param, r.label, specs[r.param].units, r.low_value, r.high_value, r.out_low, r.out_high, r.base)
+            for r in t.itertuples()]
+
+
+def sobol_result(ds: xr.Dataset, n: int):
+    """Sobol' indices of the headline judgment at the horizon over every uncertain
+    parameter (SALib, N*(D+2) runs; :func:`model.sensitivity.sensitivity`)."""
+    from model.sensitivity import run_sensitivity
+
+    return run_sensitivity(scenario_of(ds), method="sobol", params="uncertain", n=n, outputs=[HEADLINE_OUTPUT],
+                           by_year=False, **_rerun_settings(ds))
+
+
+def sobol_text(res) -> str:
+    """The Sobol' sentence for the brief, with a caution when the indices cannot be trusted."""
+    # The brief's vocabulary: a state in the horizon month reads "in", not "by" (see judgments).
+    when = pd.Timestamp(res.horizon_date).strftime("%b %Y")
+    sentence = res.sentence(HEADLINE_OUTPUT).replace(f") by {when}", f") in {when}")
+    text = f"Varying all {len(res.factors)} together (Sobol' indices, {res.runs:,} runs), {lower_first(sentence)}"
+    warn = res.trust(HEADLINE_OUTPUT)
+    if warn and res.rare(HEADLINE_OUTPUT) is None:
+        text += f" Caution: {warn.replace('--n', '--sobol-n')}."
+    return text
 
 
 def fmt_value(x: float) -> str:
-    return f"{x:.3g}" if abs(x) >= 0.001 or x == 0 else f"{x:.2e}"
+    return f"{x:.3g}"  # 0.468, 4.45, 0.0008
 
 
-def change_text(swings: list[Swing], ds: xr.Dataset, runs: int) -> str:
-    top = max(swings, key=lambda s: (abs(s.swing), s.param))
+def change_text(sw: list[Swing], ds: xr.Dataset, runs: int, sobol: str = "") -> str:
+    """What would change the headline judgment: the tornado's largest swing in words,
+    the next two, and the Sobol' sentence."""
+    top = sw[0]
     h = horizon(ds)
+    lo, hi = (f"P{round(100 * q)}" for q in TORNADO_PCT)
+    how = f"chart: each of the {len(sw)} uncertain assumptions in turn at its {lo} and {hi}"
     if abs(top.swing) < 0.005:
-        return (f"No headline driver moves the probability of confrontation or worse in {h} by as much as one "
-                f"point across its uncertainty range ({runs:,} runs each).")
-    direction = "raises" if top.swing > 0 else "lowers"
-    others = sorted((s for s in swings if s is not top), key=lambda s: -abs(s.swing))
-    rest = "; ".join(f"{lower_first(s.label)} {printed_points(s.p_low, s.p_high)} points" for s in others)
-    return minus(f"The judgment turns most on {lower_first(label_units(top.label, top.units))}. Held at the low end "
-                 f"of its range ({fmt_value(top.low)}) the probability of confrontation or worse in {h} is "
-                 f"{pct(top.p_low)} ({phia(top.p_low)}); at the high end ({fmt_value(top.high)}) it is "
-                 f"{pct(top.p_high)} ({phia(top.p_high)}). Moving it from low to high {direction} the probability "
-                 f"by {printed_points(top.p_low, top.p_high).lstrip('+').lstrip(chr(0x2212))} percentage points. "
-                 f"Other headline drivers: {rest}.")
+        return minus(f"No assumption moves the probability of confrontation or worse in {h} by as much as one point "
+                     f"({how}). {sobol}").strip()
+    direction = "higher" if top.swing > 0 else "lower"
+    rest = "; ".join(f"{lower_first(s.label)} {printed_points(s.p_low, s.p_high)} points" for s in sw[1:3])
+    return minus(f"The judgment turns most on {lower_first(label_units(top.label, top.units))}. At its {lo} "
+                 f"({fmt_value(top.low)}) the probability of confrontation or worse in {h} is {pct(top.p_low)} "
+                 f"({phia(top.p_low)}); at its {hi} ({fmt_value(top.high)}) it is {pct(top.p_high)} "
+                 f"({phia(top.p_high)}), {printed_points(top.p_low, top.p_high).lstrip('+').lstrip(chr(0x2212))} "
+                 f"points {direction}. Next: {rest} ({how}). {sobol}").strip()
 
 
 def assumptions(ds: xr.Dataset) -> list[tuple[str, str, str, str]]:
@@ -305,7 +326,8 @@ def provenance(datasets: list[xr.Dataset]) -> str:
     return text
 
 
-def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs: int) -> BriefContent:
+def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs: int,
+                  sobol_n: int = 1024) -> BriefContent:
     main = datasets[0]
     try:
         desc = tomllib.loads(main.attrs.get("scenario_toml", "")).get("description", "")
@@ -315,8 +337,13 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
     for ds, name in zip(datasets, names, strict=True):
         js = judgments(ds)
         scen.append(ScenarioBrief(name, ds, js, js[0]))
-    runs = min(sensitivity_runs, max(1, main.sizes["run"]))
-    swings = sensitivity(main, runs)
+    # Never more re-simulated runs than the results hold, but at least the tornado's minimum.
+    runs = max(MIN_SENSITIVITY_RUNS, min(sensitivity_runs, main.sizes["run"]))
+    tor = tornado_frame(main, runs)
+    sw = swings(tor)
+    sob = sobol_result(main, sobol_n)
+    sob_text = sobol_text(sob)
+    lo, hi = (f"P{round(100 * q)}" for q in TORNADO_PCT)
     title = f"UK\u2013Russia relations to {horizon(main)}: scenario '{names[0]}'"
     others = f", compared with {', '.join(repr(n) for n in names[1:])}" if len(names) > 1 else ""
     subtitle = (f"Outlook from {start(main)} over {main.sizes['time']} months{others}. "
@@ -330,16 +357,18 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
         "Unlike the bands, rupture also counts sanctions in force at any index.",
         "Waterfall: means, which add up exactly; the mean ends below the median because a tail of runs ruptures. "
         f"'{DRIVER_LABELS['reversion']}': {reversion_note(float(main['contrib_reversion'].sum('time').mean()))}.",
-        f"Sensitivity: each headline driver held fixed at the low and then the high end of its uncertainty range "
-        f"(bounds of a triangular or uniform distribution; 5th and 95th percentiles of a beta or normal), "
-        f"{runs:,} runs each with the same seed (common random numbers).",
+        f"Sensitivity: the tornado sets one uncertain assumption at a time to its {lo} and {hi} (10th and 90th "
+        f"percentiles of its own distribution, so the ranges are comparable), the others drawn as usual, on the "
+        f"results' own random streams; the {len(registry()) - len(sw)} parameters fixed in the scenario are not "
+        f"varied. Sobol' (SALib): the share is of the summed total-effect indices, which overlap (each counts its "
+        f"interactions); 'on their own' sums the first-order indices; intervals in brief.json.",
         "Source: model simulation of the scenario's assumptions; trade history from ONS UK goods exports to "
         "Russia 2002\u20132012. An exploratory model, not an intelligence assessment.",
     ]
     return BriefContent(
-        title=title, subtitle=subtitle, description=desc, scenarios=scen, swings=swings,
-        sensitivity_runs=runs, change_text=change_text(swings, main, runs), assumptions=assumptions(main),
-        notes=notes, provenance=provenance(datasets))
+        title=title, subtitle=subtitle, description=desc, scenarios=scen, swings=sw,
+        sensitivity_runs=runs, change_text=change_text(sw, main, runs, sob_text), tornado=tor, sobol=sob,
+        sobol_text=sob_text, assumptions=assumptions(main), notes=notes, provenance=provenance(datasets))
 
 
 # ---------------------------------------------------------------- the JSON sidecar
@@ -361,6 +390,16 @@ def results_fingerprint(ds: xr.Dataset) -> str:
     return h.hexdigest()[:16]
 
 
+def sobol_record(res, text: str) -> dict:
+    """The Sobol' analysis behind the brief's sentence, as data."""
+    t = res.at_horizon(HEADLINE_OUTPUT)
+    return {"output": HEADLINE_OUTPUT, "n": res.n, "runs": res.runs, "parameters": len(res.factors),
+            "mean": res.means[HEADLINE_OUTPUT], "sentence": res.sentence(HEADLINE_OUTPUT),
+            "trust": res.trust(HEADLINE_OUTPUT), "text": text,
+            "indices": [{"param": r.param, "label": r.label, "S1": r.S1, "S1_conf": r.S1_conf, "ST": r.ST,
+                         "ST_conf": r.ST_conf} for r in t.itertuples()]}
+
+
 def sidecar(content: BriefContent, settings: dict, images: list[tuple[str, str, bytes]] = ()) -> dict:
     """Everything the brief states, as data: settings to rebuild it, the model
     version, a fingerprint of its results, every judgment and swing, and the chart
@@ -377,8 +416,16 @@ def sidecar(content: BriefContent, settings: dict, images: list[tuple[str, str, 
         "judgments": [{"key": j.key, "p": j.p, "se": j.se, "ci95": list(interval95(j.p, j.se)), "phia": j.term,
                        "text": j.text} for j in main.judgments],
         "headlines": {sb.name: {"p": sb.headline.p, "se": sb.headline.se} for sb in content.scenarios},
-        "swings": [{"param": s.param, "low": s.low, "high": s.high, "p_low": s.p_low, "p_high": s.p_high}
-                   for s in content.swings],
+        "tornado": {
+            "output": HEADLINE_OUTPUT, "low_pct": TORNADO_PCT[0], "high_pct": TORNADO_PCT[1],
+            "runs": content.sensitivity_runs, "base": content.swings[0].base if content.swings else None,
+            "shown_on_page": content.extra.get("tornado_shown", min(TORNADO_TOP, len(content.swings))),
+            "note": "every uncertain parameter, largest swing first; low/high are its values at low_pct/high_pct "
+                    "of its own distribution, p_low/p_high P(confrontation or worse) there",
+        },
+        "swings": [{"param": s.param, "label": s.label, "low": s.low, "high": s.high, "p_low": s.p_low,
+                    "p_high": s.p_high} for s in content.swings],
+        "sobol": sobol_record(content.sobol, content.sobol_text),
         "change_text": content.change_text,
         "chart_titles": {caption: title for title, caption, _png in images},
     }

@@ -11,7 +11,7 @@ import pandas as pd
 
 from model import charts
 from model.analysis import phia
-from model.brief.content import BriefContent, pct, printed_points
+from model.brief.content import TORNADO_PCT, TORNADO_TOP, BriefContent, fmt_value, pct, printed_points
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 MARGIN = 0.45
@@ -22,6 +22,7 @@ INK = "#111111"
 MUTED = "#444444"
 ACCENT = "#0072B2"
 GENERATOR = "uk-russia-dialogue brief"  # marks a folder as a previous pack (see build.check_out)
+TORNADO_W = 0.6  # the tornado's share of the page width
 JUDGMENT_KEY = "[probability \u00b1 its 95% Monte Carlo interval, percentage points]"
 
 
@@ -96,12 +97,62 @@ class Flow:
 
 # ---------------------------------------------------------------- the PDF page
 
-def _swing_rows(content: BriefContent) -> list[list[str]]:
+def _pcts() -> tuple[str, str]:
+    return tuple(f"P{round(100 * q)}" for q in TORNADO_PCT)
+
+
+def tornado_rows(content: BriefContent, top: int | None = None) -> list[list[str]]:
+    """The tornado's rows as printed (largest swing first): assumption, its values at
+    P10 and P90, the probability at each, the swing."""
     rows = []
-    for s in sorted(content.swings, key=lambda s: -abs(s.swing)):
-        rows.append([s.label, f"{charts.minus(f'{s.low:.3g}')} \u2192 {charts.minus(f'{s.high:.3g}')}",
+    for s in content.swings[:top]:
+        rows.append([s.label, f"{charts.minus(fmt_value(s.low))} \u2192 {charts.minus(fmt_value(s.high))}",
                      f"{pct(s.p_low)} \u2192 {pct(s.p_high)}", f"{printed_points(s.p_low, s.p_high)} pts"])
     return rows
+
+
+def tornado_title(content: BriefContent, top: int = TORNADO_TOP) -> str:
+    lo, hi = _pcts()
+    return (f"One assumption at a time at its {lo} or {hi}:\nP(confrontation or worse), "
+            f"top {min(top, len(content.swings))} of {len(content.swings)} assumptions")
+
+
+def draw_tornado(fig, content: BriefContent, top: int = TORNADO_TOP) -> None:
+    """The tornado as a panel of the page (the pack's full chart is
+    :func:`model.charts_sensitivity.tornado_chart`, which draws its own figure): same
+    colours and hatches, each bar's end labelled with its probability."""
+    from matplotlib.patches import Patch
+
+    from model.charts_sensitivity import _HIGH, _LOW
+
+    lo, hi = _pcts()
+    rows = content.swings[:top][::-1]
+    base = content.swings[0].base
+    ax = fig.add_subplot()
+    fs = charts._fontsize("xtick.labelsize")
+    for y, s in enumerate(rows):
+        for val, colour, hatch in ((s.p_low, _LOW, "//"), (s.p_high, _HIGH, "..")):
+            ax.barh(y, val - base, left=base, height=0.64, color=colour, hatch=hatch, edgecolor="#333333", lw=0.5,
+                    zorder=2)
+        for val in (s.p_low, s.p_high):
+            right = val >= base
+            ax.annotate(pct(val), (val, y), xytext=(2 if right else -2, 0), textcoords="offset points",
+                        ha="left" if right else "right", va="center", fontsize=fs * 0.95, gid="tornado-value")
+    ax.axvline(base, color="#000000", lw=1.0, zorder=3)
+    ax.set_yticks(range(len(rows)), labels=[f"{s.label} ({charts.minus(fmt_value(s.low))}\u2013"
+                                             f"{charts.minus(fmt_value(s.high))})" for s in rows])
+    ax.tick_params(axis="y", length=0, pad=2)
+    ax.grid(axis="y", visible=False)
+    span = max(max(abs(s.p_low - base), abs(s.p_high - base)) for s in rows) if rows else 0.1
+    ax.set_xlim(max(0.0, base - span * 1.75), min(1.0, base + span * 1.75))
+    ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+    ax.set_xlabel(f"Line: all drawn as usual ({pct(base)}); {content.sensitivity_runs:,} runs a bar",
+                  fontsize=fs)
+    ax.legend(handles=[Patch(facecolor=_LOW, hatch="//", edgecolor="#333333", label=f"at its {lo} (10th pct.)"),
+                       Patch(facecolor=_HIGH, hatch="..", edgecolor="#333333", label=f"at its {hi} (90th pct.)")],
+              loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=fs, borderaxespad=0.1,
+              handlelength=1.6, columnspacing=0.8)
+    fig.suptitle(tornado_title(content, top), x=0.01, ha="left", va="top")  # two short lines, never wider
 
 
 def judgment_lines(content: BriefContent) -> list[str]:
@@ -144,47 +195,57 @@ def page_figure(content: BriefContent):
             flow.para(line, size=BODY_PT, indent=0.22, bullet=f"{i}.", gap=0.035)
         flow.y += 0.04
         # Measure the text below the charts, so the charts get exactly the rest.
-        change_h = (Flow(fig, 0, 0, width).para("x", size=BODY_PT + 1.2, weight="bold", dry=True)
-                    + Flow(fig, 0, 0, width).para(content.change_text, size=BODY_PT, dry=True))
-        left_w = width * 0.5 - 0.1
-        swing_h = Flow(fig, 0, 0, left_w).table(["Headline driver", "Low \u2192 high", "P(confr.+)", "Swing"],
-                                                _swing_rows(content), [0.44, 0.2, 0.2, 0.16], dry=True)
+        change_h = (0.06 + Flow(fig, 0, 0, width).para("x", size=BODY_PT + 1.2, weight="bold", gap=0.03, dry=True)
+                    + Flow(fig, 0, 0, width).para(content.change_text, size=BODY_PT, gap=0.04, dry=True))
+        half_w = width * (1 - TORNADO_W) - 0.1
         assum_rows = [list(r[:3]) for r in content.assumptions]
-        assum_h = Flow(fig, 0, 0, left_w).table(["Assumption", "Value", "Uncertainty"], assum_rows,
-                                                [0.5, 0.13, 0.37], dry=True)
-        tables_h = 0.2 + max(swing_h, assum_h)
+        assum_h = (Flow(fig, 0, 0, half_w).para("x", size=SMALL_PT + 0.4, weight="bold", gap=0.02, dry=True)
+                   + Flow(fig, 0, 0, half_w).table(["Assumption", "Value", "Uncertainty"], assum_rows,
+                                                   [0.5, 0.13, 0.37], dry=True))
         notes_text = " ".join(content.notes)
         charts_top = flow.y
-        # The notes shrink (down to 5 pt) before the charts do: long judgments (many
-        # Monte Carlo caveats at few runs) must not push the page onto a second sheet.
-        for notes_pt in (SMALL_PT - 0.4, SMALL_PT - 0.8, SMALL_PT - 1.2, SMALL_PT - 1.6):
-            notes_h = (Flow(fig, 0, 0, width).para(notes_text, size=notes_pt, dry=True)
-                       + Flow(fig, 0, 0, width).para(content.provenance, size=notes_pt, dry=True) + 0.1)
-            bottom_h = 0.05 + 0.06 + change_h + 0.06 + tables_h + 0.02 + 0.05 + notes_h
-            charts_h = H - MARGIN - bottom_h - charts_top
+        # The notes shrink (down to 5 pt) and the tornado loses bars before the charts
+        # go below 3.6 in: long judgments (many Monte Carlo caveats at few runs) must
+        # not push the page onto a second sheet.
+        for notes_pt, bars in ((SMALL_PT - 0.4, TORNADO_TOP), (SMALL_PT - 0.8, TORNADO_TOP),
+                               (SMALL_PT - 1.2, TORNADO_TOP), (SMALL_PT - 1.6, TORNADO_TOP),
+                               (SMALL_PT - 1.6, TORNADO_TOP - 1), (SMALL_PT - 1.6, TORNADO_TOP - 2)):
+            bars = min(bars, len(content.swings))
+            tornado_h = max(0.6 + 0.15 * bars, assum_h + 0.05)
+            notes_h = (Flow(fig, 0, 0, width).para(notes_text, size=notes_pt, gap=0.03, dry=True)
+                       + Flow(fig, 0, 0, width).para(content.provenance, size=notes_pt, gap=0.0, dry=True) + 0.11)
+            charts_h = H - MARGIN - (change_h + tornado_h + notes_h) - charts_top
             if charts_h >= 4.0:
                 break
         if charts_h < 3.6:
             raise RuntimeError(f"brief layout: only {charts_h:.2f} in left for charts")
         row_h, row2_h = charts_h * 0.46, charts_h * 0.54
         # One GridSpec for the page (constrained layout lays out one grid): rows are the
-        # text above, two chart rows, the text below; the text rows hold no subfigure.
+        # text above, two chart rows, the "what would change" text, the tornado (left;
+        # the assumptions table is text on the right) and the notes; text rows hold no subfigure.
         fig.set_layout_engine("constrained", rect=(MARGIN / W, MARGIN / H, width / W, (H - 2 * MARGIN) / H),
                               w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
-        gs = fig.add_gridspec(4, 2, height_ratios=[charts_top - MARGIN, row_h, row2_h, bottom_h],
+        # Columns: the charts take halves (0 | 1-2); the tornado columns 0-1 (TORNADO_W of the width). No
+        # nested subfigures: their positions would escape charts.freeze_layout's rounding.
+        heights = [charts_top - MARGIN, row_h, row2_h, change_h, tornado_h,
+                   H - MARGIN - charts_top - charts_h - change_h - tornado_h]
+        gs = fig.add_gridspec(6, 3, width_ratios=[0.5, TORNADO_W - 0.5, 1 - TORNADO_W], height_ratios=heights,
                               wspace=0, hspace=0, left=MARGIN / W, right=1 - MARGIN / W, top=1 - MARGIN / H,
                               bottom=MARGIN / H)
         several = len(content.scenarios) > 1
         panels = [
             (gs[1, 0], lambda f: charts._draw_fan(f, ds, "relations", None, None)),
-            (gs[1, 1], lambda f: charts._draw_outcomes(f, ds, None)),
+            (gs[1, 1:], lambda f: charts._draw_outcomes(f, ds, None)),
         ]
         if several:
             dsets = {sb.name: sb.ds for sb in content.scenarios}
             panels.append((gs[2, :], lambda f: charts._draw_compare(f, dsets)))
         else:
             panels += [(gs[2, 0], lambda f: charts._draw_waterfall(f, ds)),
-                       (gs[2, 1], lambda f: charts._draw_events(f, ds))]
+                       (gs[2, 1:], lambda f: charts._draw_events(f, ds))]
+        content.extra["tornado_shown"] = bars  # recorded in brief.json
+        if content.swings:  # the assumptions table (text) takes the rest of the row
+            panels.append((gs[4, :2], lambda f: draw_tornado(f, content, bars)))
         with charts.without_notes():
             for slot, draw in panels:
                 draw(fig.add_subfigure(slot))
@@ -192,18 +253,13 @@ def page_figure(content: BriefContent):
         flow.rule(gap=0.06)
         # What would change this judgment
         flow.para("What would change this judgment", size=BODY_PT + 1.2, weight="bold", gap=0.03)
-        flow.para(content.change_text, size=BODY_PT, gap=0.06)
-        ytab = flow.y
-        left_flow = Flow(fig, MARGIN, ytab, left_w)
-        left_flow.para(f"Swing in P(confrontation or worse), {content.sensitivity_runs:,} runs each",
-                       size=SMALL_PT + 0.4, weight="bold", gap=0.02)
-        left_flow.table(["Headline driver", "Low \u2192 high", "P(confr.+)", "Swing"], _swing_rows(content),
-                        [0.44, 0.2, 0.2, 0.16])
-        right_flow = Flow(fig, MARGIN + width * 0.5 + 0.1, ytab, left_w)
+        flow.para(content.change_text, size=BODY_PT, gap=0.04)
+        ytab = charts_top + charts_h + change_h
+        right_flow = Flow(fig, MARGIN + width * TORNADO_W + 0.1, ytab, half_w)
         right_flow.para("Assumptions (headline drivers and changes from defaults)", size=SMALL_PT + 0.4,
                         weight="bold", gap=0.02)
         right_flow.table(["Assumption", "Value", "Uncertainty"], assum_rows, [0.5, 0.13, 0.37])
-        flow.y = max(left_flow.y, right_flow.y) + 0.02
+        flow.y = ytab + tornado_h + 0.03
         flow.rule(gap=0.05)
         flow.para(notes_text, size=notes_pt, color=MUTED, gap=0.03)
         flow.para(content.provenance, size=notes_pt, color=MUTED, gap=0.0)
@@ -254,12 +310,23 @@ def page_html(content: BriefContent, images: list[tuple[str, str, bytes]]) -> st
         b64 = base64.b64encode(png).decode("ascii")
         parts.append(f'<figure><img alt="{e(title)}" src="data:image/png;base64,{b64}">'
                      f"<figcaption>{e(caption)}</figcaption></figure>")
+    lo, hi = _pcts()
     parts.append(f"<h2>What would change this judgment</h2><p>{e(content.change_text)}</p>")
-    parts.append(f"<table><caption>Swing in P(confrontation or worse), {content.sensitivity_runs:,} runs each"
-                 "</caption><tr><th>Headline driver</th><th>Low \u2192 high</th><th>P at low \u2192 high</th>"
-                 "<th>Swing</th></tr>")
-    for r in _swing_rows(content):
-        parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>")
+    parts.append(f"<table><caption>P(confrontation or worse) with one assumption at a time at its {lo} or {hi} "
+                 f"(the same percentiles of each one's own distribution), {content.sensitivity_runs:,} runs each; "
+                 f"all {len(content.swings)} uncertain assumptions, largest swing first. With every assumption "
+                 f"drawn as usual: {e(pct(content.swings[0].base)) if content.swings else ''}.</caption>"
+                 f"<tr><th>Assumption</th><th>{lo} \u2192 {hi}</th><th>P at {lo} \u2192 {hi}</th><th>Swing</th></tr>")
+    for i, r in enumerate(tornado_rows(content)):
+        parts.append(f'<tr data-rank="{i + 1}">' + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>")
+    res = content.sobol
+    parts.append(f"</table><table><caption>Sobol' indices for P(confrontation or worse), N={res.n:,} "
+                 f"({res.runs:,} runs): share of its variance, \u00b1 the 95% bootstrap interval; top 8 by total "
+                 "effect</caption><tr><th>Assumption</th><th>First-order S1 (alone)</th>"
+                 "<th>Total ST (with interactions)</th></tr>")
+    for r in res.at_horizon("confrontation_or_worse").head(8).itertuples():
+        parts.append(f"<tr><td>{e(r.label)}</td><td>{charts.minus(f'{r.S1:.2f}')} \u00b1 {r.S1_conf:.2f}</td>"
+                     f"<td>{charts.minus(f'{r.ST:.2f}')} \u00b1 {r.ST_conf:.2f}</td></tr>")
     parts.append("</table><h2>Assumptions</h2><table><tr><th>Assumption</th><th>Value</th>"
                  "<th>Uncertainty</th><th>Note</th></tr>")
     for r in content.assumptions:
