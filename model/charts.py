@@ -1057,6 +1057,28 @@ def freeze_layout(fig, digits: int = 6) -> None:
     fig._dialogue_frozen = True
 
 
+def _round_pdf_numbers(decimals: int = 6) -> None:
+    """Make matplotlib's PDF writer print numbers to ``decimals`` places (1e-6 pt)
+    instead of 10. The last bits of a transformed text position can differ between
+    two identical draws in one process (numpy/BLAS kernels depend on memory
+    alignment), and at 10 places that reached the file: the same brief came out with
+    '572.6102938495' once and '...496' the next time. Installed once per process."""
+    from matplotlib.backends import backend_pdf
+
+    if getattr(backend_pdf.pdfRepr, "_dialogue_rounded", False):
+        return
+    original = backend_pdf.pdfRepr
+
+    def pdf_repr(obj):
+        if isinstance(obj, float | np.floating) and np.isfinite(obj):
+            text = (b"%.*f" % (decimals, obj)).rstrip(b"0").rstrip(b".")
+            return b"0" if text in (b"-0", b"", b"-") else text
+        return original(obj)
+
+    pdf_repr._dialogue_rounded = True
+    backend_pdf.pdfRepr = pdf_repr
+
+
 def figure_bytes(fig, fmt: str = "png", dpi: float | None = None) -> bytes:
     """The figure as PNG, SVG or PDF bytes; the same figure always gives the same
     bytes (no dates or software versions that change run to run). ``dpi`` overrides
@@ -1065,6 +1087,8 @@ def figure_bytes(fig, fmt: str = "png", dpi: float | None = None) -> bytes:
 
     f = _check_fmt(fmt)
     freeze_layout(fig)
+    if f == "pdf":
+        _round_pdf_numbers()
     buf = io.BytesIO()
     with matplotlib.rc_context(_SAVE_RC):
         fig.savefig(buf, format=f, dpi=dpi or "figure", metadata=_METADATA[f])

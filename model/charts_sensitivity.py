@@ -99,7 +99,8 @@ def sobol_chart(res: SensitivityResult, output: str = "confrontation_or_worse", 
         ax.legend(loc="lower right")
         title = res.sentence(output) if res.method == "sobol" else f"What moves {label}: {res.method}"
         warn = res.trust(output)
-        note = (f"{res.method.capitalize()} indices from SALib, N={res.n:,} ({res.runs:,} runs), "
+        method = {"sobol": "Sobol'", "morris": "Morris", "delta": "Delta"}[res.method]
+        note = (f"{method} indices from SALib, N={res.n:,} ({res.runs:,} runs), "
                 f"{len(res.factors)} assumptions varied over their uncertainty; whiskers: 95% bootstrap intervals. "
                 + (f"{warn}. " if warn else "") + f"Scenario '{res.scenario}'. Source: model simulation.")
         _frame(fig, title.split(" On their own")[0], note)

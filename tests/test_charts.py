@@ -129,3 +129,16 @@ def test_measured_wrap_fits_width():
     text = "Relations most likely slide from cool to confrontational by Feb 2018 (median -2.1)"
     for line in charts.wrap_lines(text, 2.0, 9, "bold"):
         assert charts.text_width_pt(line, 9, "bold") <= 2.0 * 72
+
+
+def test_pdf_numbers_are_rounded_so_last_bit_noise_cannot_reach_the_file():
+    """Two draws of one figure can differ in a text position's 13th digit; the PDF writer
+    must not print that digit (the brief's PDF once differed as 572.6102938495 vs ...496)."""
+    from matplotlib.backends import backend_pdf
+
+    from model.charts import _round_pdf_numbers
+
+    _round_pdf_numbers()
+    assert backend_pdf.pdfRepr(572.6102938495) == backend_pdf.pdfRepr(572.6102938496) == b"572.610294"
+    assert backend_pdf.pdfRepr(-1e-9) == b"0" and backend_pdf.pdfRepr(2.5) == b"2.5" and backend_pdf.pdfRepr(3) == b"3"
+    assert backend_pdf.pdfRepr([1.0, 0.1234567891]) == b"[ 1 0.123457 ]"  # lists go through it too

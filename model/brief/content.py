@@ -248,9 +248,7 @@ def sobol_result(ds: xr.Dataset, n: int):
 
 def sobol_text(res) -> str:
     """The Sobol' sentence for the brief, with a caution when the indices cannot be trusted."""
-    # The brief's vocabulary: a state in the horizon month reads "in", not "by" (see judgments).
-    when = pd.Timestamp(res.horizon_date).strftime("%b %Y")
-    sentence = res.sentence(HEADLINE_OUTPUT).replace(f") by {when}", f") in {when}")
+    sentence = res.sentence(HEADLINE_OUTPUT)  # a state at the horizon: it already reads "in <month>"
     text = f"Varying all {len(res.factors)} together (Sobol' indices, {res.runs:,} runs), {lower_first(sentence)}"
     warn = res.trust(HEADLINE_OUTPUT)
     if warn and res.rare(HEADLINE_OUTPUT) is None:
