@@ -22,15 +22,19 @@ CORE="test_rules.py test_bookings.py test_streams.py test_calendar.py test_prope
       test_reproducibility.py test_statics.py"
 tests_for() {
   case "$1" in
-    model/agents*|model/rng.py) echo "$CORE" ;;
+    model/agents*|model/rng.py) echo "$CORE test_mutation_trade.py" ;;
     model/engine.py) echo "$CORE test_design.py" ;;
     model/params.py) echo "$CORE test_scenario.py" ;;
-    model/scenario.py|model/validation.py) echo "$CORE test_scenario.py test_field_bounds.py test_fuzz_scenario.py" ;;
-    model/design.py) echo "test_design.py" ;;
+    model/scenario.py|model/validation.py) echo "$CORE test_scenario.py test_field_bounds.py test_fuzz_scenario.py
+                                            test_mutation_validation.py test_mutation_scenario.py" ;;
+    model/design.py) echo "test_design.py test_mutation_design.py" ;;
+    model/batch/summary.py|model/batch/plan.py) echo "test_mutation_batch.py test_batch_chunking.py" ;;
+    dashboard/state.py|dashboard/widgets.py) echo "test_mutation_dashboard.py" ;;
     model/batch*) echo "test_batch.py test_batch_chunking.py test_batch_integrity.py test_batch_sweep.py
                         test_batch_sweep_fuzz.py test_reproducibility.py" ;;
-    model/results.py|model/analysis.py) echo "test_results.py test_presentation.py test_batch_chunking.py" ;;
-    model/charts*) echo "test_charts.py test_presentation.py" ;;
+    model/results.py|model/analysis.py) echo "test_results.py test_presentation.py test_batch_chunking.py
+                        test_mutation_analysis.py" ;;
+    model/charts*) echo "test_mutation_charts.py test_charts.py test_presentation.py" ;;
     model/brief*) echo "test_brief.py test_presentation.py" ;;
     model/calibration.py) echo "test_calibration.py" ;;
     model/scoring.py|model/resolutions.py|model/reference.py|model/score_command.py)

@@ -10,6 +10,7 @@ modules asked for, so the other files are copied into ./mutants/ unmutated.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> None:
     cfg.only_mutate = _patterns(modules)
     # A file mutmut once copied unmutated looks "already generated" to it later (its copy
     # is newer than the source); remove such copies of the files we now want mutated.
-    for src in Path("model").rglob("*.py"):
+    for src in [*Path("model").rglob("*.py"), *Path("dashboard").rglob("*.py")]:
         copy = Path("mutants") / src
         if cfg.should_mutate(src) and copy.exists() and "mutmut" not in copy.read_text():
             copy.unlink()
@@ -45,7 +46,10 @@ def main(argv: list[str]) -> None:
 
     from mutmut.__main__ import cli
 
-    sys.argv = ["mutmut", "run", "--max-children", jobs, *_mutant_globs(modules)]
+    # MUTATION_GLOBS narrows the run to some functions or to last run's survivors by name,
+    # e.g. MUTATION_GLOBS="model.charts.x__relations_title*".
+    globs = os.environ.get("MUTATION_GLOBS", "").split() or _mutant_globs(modules)
+    sys.argv = ["mutmut", "run", "--max-children", jobs, *globs]
     cli()
 
 

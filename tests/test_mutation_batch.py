@@ -447,3 +447,29 @@ def test_a_design_file_point_records_its_file(tmp_path):
     pd.DataFrame({"repression": [0.1, 0.2, 0.3]}).to_csv(path, index=False)
     pt = build_plan(["baseline"], horizon=2, variables=(), design=path).points[0]
     assert design_label(pt) == "d.csv" and pt.design_info["rows"] == 3
+
+
+def test_grid_points_are_named_and_described_and_the_sweep_recorded():
+    plan = build_plan(sweeps=[GRID], runs=1, horizon=2, variables=())
+    sc = plan.points[1].scenario
+    assert sc.name == "syria_repression_grid-0001" == plan.points[1].id
+    assert sc.description == ("Sweep 'syria_repression_grid' point 1 over 'baseline': repression = 0.2, "
+                              "syria_divergence = 0.5")
+    (doc,) = plan.sweeps
+    assert doc["file"].endswith("syria_repression_grid.toml") and doc["name"] == "syria_repression_grid"
+    with open(GRID, encoding="utf-8") as fh:
+        assert doc["text"] == fh.read()
+    assert doc["resolved"]["method"] == "grid" and doc["points"] == 20
+    from dataclasses import replace
+
+    assert design_label(replace(plan.points[0], design={"repression": np.zeros(1)}, design_info={})) == "table"
+    from model.batch.plan import _slug
+
+    assert _slug("XaX") == "XaX"
+
+
+def test_runs_for_a_design_sweep_message():
+    with pytest.raises(DialogueError) as e:
+        build_plan(sweeps=["scenarios/sweeps/headline_saltelli.toml"], runs=5, variables=())
+    assert str(e.value) == ("--runs 5: design point headline_saltelli runs once per row (1,536 rows); "
+                            "leave --runs out")

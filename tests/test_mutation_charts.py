@@ -111,8 +111,8 @@ def test_fan_values_prepend_the_start_and_scale():
     assert (f.iloc[0] == -2.0).all()
     for p in charts.FAN_QUANTILES:
         assert f[p].iloc[-1] == pytest.approx(2 * q(end, p), abs=1e-12)
-    x2, f2 = charts._fan_values(ensemble(end, start_rel=None), "relations")
-    assert len(x2) == 3 and f2[0.5].iloc[-1] == pytest.approx(float(np.median(end)))
+    x2, f2 = charts._fan_values(ensemble(end + 1, start_rel=None), "relations")  # unscaled by default
+    assert len(x2) == 3 and f2[0.5].iloc[-1] == pytest.approx(float(np.median(end + 1)))
 
 
 # ---------------------------------------------------------------- chart data
@@ -208,6 +208,7 @@ def test_spread_needs_several_passes_for_a_cluster():
 
 def test_relations_ylim_at_an_edge_exactly():
     assert charts._relations_ylim([-1.7, 1.7]) == (-2.0, 2.0)  # 0.3 of room reaches the edge: it is enough
+    assert charts._relations_ylim([-5.7, 5.7]) == (-6.0, 6.0)
 
 
 def test_lower_first_reads_the_first_word_and_two_capitals():

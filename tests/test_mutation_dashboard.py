@@ -425,3 +425,37 @@ def test_moving_a_slider_and_resetting(sidebar_app):
     assert widgets.values(at.session_state) == {n: float(crack.value(n)) for n in PARAMS}
     assert at.session_state["problems"] == []
     assert at.selectbox[0].value == "crackdown"  # the choice survives the next run
+
+
+def _sidebar_with_error() -> None:
+    import streamlit as st
+
+    from dashboard import widgets as w
+
+    w.init_session(st.session_state, {"scenario": "crackdown"})
+    st.session_state["upload_error"] = "bad.toml: not a text file"
+    w.sidebar(w.current_preset(st.session_state))
+
+
+def test_sidebar_sections_run_settings_and_upload_error():
+    from dashboard.safe import md, plain
+
+    at = AppTest.from_function(_sidebar_with_error, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.header] == ["Assumptions"]
+    assert [h.value for h in at.subheader] == ["Headline drivers", "Other assumptions", "Monte Carlo",
+                                               "Your own scenario"]
+    groups: dict[str, int] = {}
+    for name, spec in registry().items():
+        if name not in HEADLINE:
+            groups[spec.group] = groups.get(spec.group, 0) + 1
+    assert [e.label for e in at.expander] == [md("{} ({})", g, n) for g, n in groups.items()]
+    crack = load_scenario("crackdown")
+    assert [c.value for c in at.caption] == [plain(crack.description, limit=600)]
+    runs, horizon, seed = (n.proto for n in at.number_input)
+    assert (runs.label, runs.min, runs.max, runs.step) == ("Runs (futures simulated)", 100, 20_000, 500)
+    assert (horizon.label, horizon.min, horizon.max, horizon.step) == ("Horizon (months)", 6, 240, 6)
+    assert (seed.label, seed.min, seed.max, seed.step) == ("Seed", 0, 2**31 - 1, 1)
+    assert at.selectbox[0].label == "Scenario preset" and at.button[0].label == "Reset to scenario"
+    assert [e.value for e in at.error] == [md("Upload rejected: {}", "bad.toml: not a text file")]
