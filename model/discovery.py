@@ -43,6 +43,7 @@ from model.sensitivity import (
     _lower,
     _month_words,
     _scenario,
+    at_date,
     factors,
     run_design,
     to_values,
@@ -121,7 +122,8 @@ class DiscoveryResult:
         subj = _WORDS[self.outcome][0]
         lines = [f"Scenario discovery for '{self.scenario}': {self.n:,} futures sampled over {len(self.factors)} "
                  f"assumptions (Latin hypercube over their uncertainty), in {self.seconds:.1f} s.",
-                 f"{subj} by {_month_words(self.date)} happens in {100 * self.base_rate:.0f}% of them "
+                 f"{subj} {at_date(self.outcome, _month_words(self.date))} happens in {100 * self.base_rate:.0f}% "
+                 "of them "
                  f"({int(self.y.sum()):,} futures).", *self.notes, ""]
         for i, b in enumerate(self.boxes):
             lines.append(f"Box {i + 1} (PRIM): {b.sentence}")
