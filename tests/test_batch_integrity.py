@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tmpfs
 
 from model import load_scenario, simulate, summarize
 from model.batch import build_plan, load_batch, run_batch
@@ -219,15 +220,8 @@ def test_two_simultaneous_resumes_keep_every_session(tmp_path, direct):
 @pytest.fixture
 def tiny_fs(tmp_path):
     """A real 2 MB tmpfs, unmounted afterwards; skipped where mounting is not allowed."""
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "tiny", "2m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_batch_too_big_for_the_disk_is_refused_before_it_starts(tiny_fs):

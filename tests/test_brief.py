@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tmpfs
 from pdfcheck import fonts_embedded
 from PIL import Image
 
@@ -315,18 +316,8 @@ def test_out_over_a_folder_that_is_not_a_brief_needs_force(capsys, tmp_path):
 def test_full_disk_gives_one_line_and_leaves_nothing(tmp_path, size_k):
     """A real small tmpfs: 300 kB is refused before any work, 700 kB fails while
     writing. Either way one line, exit 2, and nothing left on the disk."""
-    import os
-    import subprocess
-
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_k}k", "tmpfs", str(disk)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with tmpfs(tmp_path / "disk", f"{size_k}k") as disk:
         err = _one_line_error(["brief", "baseline", "--out", str(disk / "b"), "--format", "png", *ARGS],
                               cwd=tmp_path)
         assert "disk" in err or "No space left" in err
         assert list(disk.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)

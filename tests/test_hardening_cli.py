@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tmpfs
 
 from model.cli import main
 from model.results import load
@@ -54,29 +55,17 @@ def assert_one_line_error(r: subprocess.CompletedProcess, fragment: str) -> str:
     return err
 
 
-def _mount(path: Path, *options: str) -> None:
-    path.mkdir(exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(("size=1m", *options)), "tmpfs", str(path)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); needs root")
-
-
 @pytest.fixture
 def small_fs(tmp_path):
     """A real 1 MB file system, unmounted afterwards."""
-    mnt = tmp_path / "small"
-    _mount(mnt)
-    yield mnt
-    subprocess.run(["umount", str(mnt)], check=True)
+    with tmpfs(tmp_path / "small", "1m") as mnt:
+        yield mnt
 
 
 @pytest.fixture
 def readonly_fs(tmp_path):
-    mnt = tmp_path / "ro"
-    _mount(mnt, "ro")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], check=True)
+    with tmpfs(tmp_path / "ro", "1m", "ro") as mnt:
+        yield mnt
 
 
 # ---------------------------------------------------------------- full disk, read-only, overwrite
