@@ -45,12 +45,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.errors import DialogueError
 from model.params import registry
-from model.validation import pick_error, suggest, wanted
+from model.validation import MAX_DEPTH, MAX_FILE_BYTES, clip, nesting_depth, pick_error, suggest, wanted
 
 MAX_POINTS = 100_000
 # Limits of our own (the scenario parser keeps its in model.validation; same values).
-MAX_SWEEP_BYTES = 1_000_000   # a sweep file; the shipped ones are under 1 kB
-MAX_SWEEP_DEPTH = 16          # nested tables/arrays in a sweep document (the schema needs 3)
+MAX_SWEEP_BYTES = MAX_FILE_BYTES  # a sweep file, as a scenario file; the shipped ones are under 1 kB
+MAX_SWEEP_DEPTH = MAX_DEPTH    # nested tables/arrays in a sweep document (the schema needs 3)
 MAX_VALUES = 10_000           # values in one grid axis (as steps)
 MAX_NAME = 80                 # sweep name (it names the points and folders)
 MAX_DESCRIPTION = 5_000
@@ -58,28 +58,6 @@ MAX_REF = 1_024               # the base scenario reference (a name or a path)
 MAX_DESIGN_ROWS = 10_000_000  # rows of a saltelli/morris sample (as --runs)
 DESIGN_METHODS = ("saltelli", "morris")
 MORRIS_LEVELS = 4             # as model.sensitivity, whose analysis is reused
-
-
-def _clip(value: Any, limit: int = 60) -> str:
-    """repr of user input, cut short so an echo keeps the message short."""
-    try:
-        out = repr(value)
-    except RecursionError:
-        return "(a deeply nested value)"
-    return out if len(out) <= limit else f"{out[:limit - 5]}...{out[-2:]}"
-
-
-def _depth(doc: Any) -> int:
-    """Nesting depth of tables and arrays (a flat table is 1), without recursion."""
-    deepest, stack = 0, [(doc, 1)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        if d > MAX_SWEEP_DEPTH:
-            break
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
-    return deepest
 
 
 class SweepParam(BaseModel):
@@ -191,7 +169,7 @@ def _explain(exc: ValidationError) -> str:
         parent = Sweep.model_fields if len(loc) == 1 else SweepParam.model_fields
         section = f"[{'.'.join(loc[:-1])}]" if len(loc) > 1 else "the top level"
         section = section if len(section) <= 60 else f"{section[:57]}..."
-        return f"unknown key {_clip(loc[-1])} in {section}{suggest(loc[-1][:200], parent)}"
+        return f"unknown key {clip(loc[-1])} in {section}{suggest(loc[-1][:200], parent)}"
     if kind == "missing":
         return f"'{where}' is missing"
     if kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long", "string_too_short",
@@ -201,12 +179,12 @@ def _explain(exc: ValidationError) -> str:
                  "too_short": "not empty", "string_too_short": "not empty",
                  "too_long": f"at most {ctx.get('max_length')} long",
                  "string_too_long": f"at most {ctx.get('max_length')} characters long"}[kind]
-        return f"{where} = {_clip(got)} is out of range; it must be {bound}"
+        return f"{where} = {clip(got)} is out of range; it must be {bound}"
     if kind == "literal_error":
         if loc == ["streams"]:
-            return f"streams = {_clip(got)}: use \"block\" (rows of a block share chance) or \"row\""
-        return f"{where} = {_clip(got)}: use \"grid\", \"lhs\", \"saltelli\" or \"morris\""
-    return f"{where} must be {wanted(err).removeprefix('must be ').split(', got ')[0]}, got {_clip(got)} " \
+            return f"streams = {clip(got)}: use \"block\" (rows of a block share chance) or \"row\""
+        return f"{where} = {clip(got)}: use \"grid\", \"lhs\", \"saltelli\" or \"morris\""
+    return f"{where} must be {wanted(err).removeprefix('must be ').split(', got ')[0]}, got {clip(got)} " \
            f"({type(got).__name__})"
 
 
@@ -214,7 +192,7 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
     """Validate a sweep document (a dict as from TOML)."""
     if not isinstance(raw, dict):
         raise DialogueError(f"{where}: a sweep must be a table of keys, got {type(raw).__name__}")
-    if _depth(raw) > MAX_SWEEP_DEPTH:
+    if nesting_depth(raw) > MAX_SWEEP_DEPTH:
         raise DialogueError(f"{where}: tables or arrays nested too deeply; a sweep allows at most "
                             f"{MAX_SWEEP_DEPTH} levels")
     try:
@@ -224,7 +202,7 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
     specs = registry()
     for name, p in sw.params.items():
         if name not in specs:
-            raise DialogueError(f"{where}: unknown parameter {_clip(name)} in [params]{suggest(name[:200], specs)}; "
+            raise DialogueError(f"{where}: unknown parameter {clip(name)} in [params]{suggest(name[:200], specs)}; "
                                 "'dialogue params baseline' lists them")
         spec = specs[name]
         rng = f"[{spec.low:g}, {spec.high:g}]"
@@ -301,7 +279,7 @@ def load_sweep(path: str | Path) -> tuple[Sweep, Path]:
     """Read and validate a sweep file; returns the sweep and its resolved path."""
     p = Path(path)
     if len(str(p)) > 4096:
-        raise DialogueError(f"sweep file {_clip(str(p))}: the path is too long (at most 4096 characters)")
+        raise DialogueError(f"sweep file {clip(str(p))}: the path is too long (at most 4096 characters)")
     try:
         if p.is_dir():
             raise DialogueError(f"{p} is a folder, not a sweep file")
