@@ -14,12 +14,18 @@ Measures, side by side in one run, at 2,000 runs x 60 months on the Forecast tab
 * Browser round trip (if /usr/bin/chromium exists): the real server started by
   ``dialogue dashboard``, a Playwright keyboard press on a headline slider, timed
   until the headline figure and the chart image have changed and the app is idle.
+* ``--renderers``: the screen renderer (Vega-Lite specs, the default) beside the matplotlib
+  SVG path (``DIALOGUE_DASHBOARD_CHARTS=svg``), each on its own fresh ``dialogue dashboard``
+  in one run: key press to the headline figures changed, key press to the page idle (and
+  painted), with the fan chart and with "All six"; medians of ``--steps`` moves to new
+  values. Writes its own table (between the ``bench-screen`` markers).
 
 Usage::
 
     python benchmarks/bench_dashboard.py            # print and write docs/dashboard.md
     python benchmarks/bench_dashboard.py --no-write
     python benchmarks/bench_dashboard.py --no-browser
+    python benchmarks/bench_dashboard.py --renderers --steps 10
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from machine import cpu_model  # noqa: E402
 APP = ROOT / "dashboard" / "app.py"
 DOC = ROOT / "docs" / "dashboard.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+SCREEN_START, SCREEN_END = "<!-- bench-screen:start -->", "<!-- bench-screen:end -->"
 RUNS, HORIZON = 2000, 60
 
 
@@ -181,63 +188,118 @@ def bench_analyses(presses: int) -> list[tuple[str, str, str]]:
 
 
 def bench_browser(steps: int) -> list[tuple[str, str, str]]:
-    from test_dashboard_browser import ARGS, CHROMIUM, IDLE_JS, dialogue_cmd, free_port, wait_healthy, wait_idle
+    """Key presses in a real browser with the default (Vega-Lite) charts; ``--renderers``
+    compares with the matplotlib path."""
+    from test_dashboard_browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return [("Browser round trip", "skipped", f"no Chromium at {CHROMIUM}")]
+    res = _browser_moves("vega", steps)
+    return [("Browser: key press to new value (cold), page idle and painted", stats(res["idle"]),
+             f"headline figures changed after {_med(res['metric'])}"),
+            ("Browser, all six charts: key press to new value (cold), page idle and painted",
+             stats(res["all_idle"]), f"headline figures changed after {_med(res['all_metric'])}")]
+
+
+PAINTED_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def _browser_moves(renderer: str, steps: int) -> dict[str, list[float]]:
+    """Key presses on a fresh ``dialogue dashboard`` drawing its charts with ``renderer``
+    ("vega" or "svg"): per press, seconds to the headline figures changed and to the page
+    idle and painted; with the fan chart, then with "All six"."""
     from playwright.sync_api import sync_playwright
+    from test_dashboard_browser import ARGS, CHROMIUM, IDLE_JS, dialogue_cmd, free_port, wait_healthy, wait_idle
 
     port = free_port()
-    proc = subprocess.Popen([*dialogue_cmd(), "dashboard", "--port", str(port)], cwd=ROOT,
+    # No source watching: other work in the tree would put a "source changed" prompt on the page.
+    env = os.environ | {"DIALOGUE_DASHBOARD_CHARTS": renderer, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    proc = subprocess.Popen([*dialogue_cmd(), "dashboard", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    rows = []
+    out: dict[str, list[float]] = {"metric": [], "idle": [], "all_metric": [], "all_idle": []}
+    chart_sel = '[data-testid="stVegaLiteChart"]' if renderer == "vega" else '[data-testid="stImage"] img'
     try:
         wait_healthy(url, proc)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(180_000)
             page.goto(f"{url}/?runs={RUNS}&horizon={HORIZON}")
-            page.locator('[data-testid="stImage"] img').first.wait_for()
-            wait_idle(page, timeout=120, settle=0.8, poll_ms=50)
+            page.locator(chart_sel).first.wait_for()
+            wait_idle(page, timeout=180, settle=1.0, poll_ms=50)
             thumb = page.locator('[data-testid="stSlider"]').filter(
                 has_text="Kremlin repressiveness").locator('input[type="range"]')
 
             def press(key: str) -> tuple[float, float]:
-                img0 = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
                 met0 = _metrics(page)
                 thumb.focus()
                 t = time.perf_counter()
                 thumb.press(key)
-                t_metric = t_chart = None
-                while time.perf_counter() - t < 60:
+                t_metric = t_busy = None
+                while time.perf_counter() - t < 120:
                     now = time.perf_counter() - t
                     if t_metric is None and _metrics(page) != met0:
                         t_metric = now
-                    img = page.locator('[data-testid="stImage"] img').first
-                    if t_chart is None and img.count() and img.get_attribute("src") != img0 \
-                            and page.evaluate(IDLE_JS):
-                        t_chart = now
+                    idle = page.evaluate(IDLE_JS)
+                    if not idle and t_busy is None:
+                        t_busy = now
+                    if idle and (t_busy is not None or t_metric is not None):
+                        page.evaluate(PAINTED_JS)
                         break
-                    page.wait_for_timeout(20)
+                    page.wait_for_timeout(10)
+                t_idle = time.perf_counter() - t
                 wait_idle(page, timeout=120, settle=0.8, poll_ms=50)
-                return (t_metric if t_metric is not None else float("nan")), (t_chart or float("nan"))
+                return (t_metric if t_metric is not None else float("nan")), t_idle
 
-            cold = [press("ArrowRight") for _ in range(steps)]
-            warm = [press("ArrowLeft") for _ in range(steps)]
+            for _ in range(steps):
+                m, i = press("ArrowRight")
+                out["metric"].append(m)
+                out["idle"].append(i)
+            page.locator('[data-testid="stButtonGroup"]').first.get_by_text("All six", exact=True).click()
+            wait_idle(page, timeout=180, settle=1.0, poll_ms=50)
+            for _ in range(steps):
+                m, i = press("ArrowRight")
+                out["all_metric"].append(m)
+                out["all_idle"].append(i)
             browser.close()
-        for label, res in (("new value (cold)", cold), ("earlier value (cached)", warm)):
-            metric_t = [m for m, _ in res if m == m]
-            chart_t = [c for _, c in res if c == c]
-            rows.append((f"Browser: key press to {label}, page redrawn", stats(chart_t),
-                         f"headline figures changed after {statistics.median(metric_t):.2f} s (median)"
-                         if metric_t else "headline figures unchanged by this small step"))
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=15)
-    return rows
+    return out
+
+
+def _med(xs: list[float]) -> str:
+    ok = [x for x in xs if x == x]
+    if not ok:
+        return "n/a"
+    return f"{statistics.median(ok):.2f} s (worst {max(ok):.2f}, n={len(ok)})"
+
+
+def bench_renderers(steps: int) -> str:
+    """The two renderers side by side, each on its own fresh server, in one run."""
+    from test_dashboard_browser import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        return f"Skipped: no Chromium at {CHROMIUM}."
+    res = {r: _browser_moves(r, steps) for r in ("svg", "vega")}
+    rows = [("Key press to headline figures changed (fan chart shown)", "metric", "\u2264 0.5 s"),
+            ("Key press to page idle and painted (fan chart shown)", "idle", "\u2264 1.0 s"),
+            ("\"All six\": key press to headline figures changed", "all_metric", ""),
+            ("\"All six\": key press to page idle and painted", "all_idle", "\u2264 1.5 s")]
+    lines = ["| What (new value each press) | Vega-Lite screen renderer (now) | matplotlib SVG (before) | Target |",
+             "|---|---|---|---|"]
+    lines += [f"| {label} | {_med(res['vega'][k])} | {_med(res['svg'][k])} | {target} |" for label, k, target in rows]
+    return "\n".join(lines)
+
+
+def write_block(text: str, start: str, end: str) -> None:
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if start not in doc:
+        doc += f"\n{start}\n{end}\n"
+    doc = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{text}\n{end}", doc, flags=re.S)
+    DOC.write_text(doc, encoding="utf-8")
 
 
 def _metrics(page) -> str:
@@ -268,9 +330,21 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=5, help="slider changes per measurement")
     ap.add_argument("--presses", type=int, default=3, help="button presses per analysis measurement")
     ap.add_argument("--only-analyses", action="store_true", help="just the What matters / discovery rows")
+    ap.add_argument("--renderers", action="store_true",
+                    help="only the browser comparison of the Vega-Lite and matplotlib chart paths")
     args = ap.parse_args()
     header = (f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}. "
               f"{RUNS:,} runs x {HORIZON} months, Forecast tab (fan chart) unless stated.")
+    if args.renderers:
+        text = (f"Measured {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M')} UTC on {machine()}. "
+                f"{RUNS:,} runs x {HORIZON} months, Chromium (Playwright) against `dialogue dashboard`, "
+                f"key presses on the Kremlin repressiveness slider, each to a new value.\n\n"
+                + bench_renderers(args.steps))
+        print(text)
+        if not args.no_write:
+            write_block(text, SCREEN_START, SCREEN_END)
+            print(f"\nwrote {DOC.relative_to(ROOT)}")
+        return 0
     values = [round(0.61 + 0.02 * i, 2) for i in range(args.steps)]
     rows = [] if args.only_analyses else bench_apptest(values)
     rows += bench_analyses(args.presses)

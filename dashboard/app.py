@@ -22,6 +22,9 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import compute, insight, state, widgets  # noqa: E402
+from dashboard import news as news_panel  # noqa: E402
+from dashboard import reliability as reliability_panel  # noqa: E402
+from dashboard import shocks as shocks_ui  # noqa: E402
 from dashboard.safe import checked, file_stem, md, plain  # noqa: E402
 from model.agents.relations import band_of  # noqa: E402
 from model.analysis import Z95  # noqa: E402
@@ -29,7 +32,7 @@ from model.errors import DialogueError  # noqa: E402
 from model.params import registry  # noqa: E402
 from model.scenario import Scenario, load_scenario_text  # noqa: E402
 
-BAD_EVENTS = {"rupture", "dialogue suspended", "diplomats expelled"}
+BAD_EVENTS = {"rupture", "dialogue suspended", "diplomats expelled", "regime crisis in Russia"}
 TABS = ("Forecast", "Compare with preset", "What matters", "When does it go wrong", "Share & export")
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ def resolve(ss) -> tuple[Scenario, Scenario, Scenario, dict[str, float]]:
         runs, seed, horizon = widgets.run_settings(ss)
         overrides = state.overrides_from_values(preset, widgets.values(ss))
         current = state.build_current(preset, overrides, runs, seed, horizon)
+        current = shocks_ui.apply(current, ss)  # dated shocks added in the sidebar
         preset_run = state.with_run_settings(preset, runs, seed, horizon)
     except DialogueError as exc:
         last = ss.get("last_good")
@@ -131,15 +135,24 @@ def headline_row(h: state.Headline, shifts: list[state.Shift] | None, preset_nam
 
 
 def chart(chart_id: str, key: str, ds, other=None, names=("current", "preset"), stem: str = "") -> None:
-    """One chart from the shared chart module, with its PNG and SVG downloads."""
+    """One chart, with its PNG and SVG downloads. On the page: an interactive Vega-Lite
+    chart (``model.charts_screen``); the downloads are the paper charts (``model.charts``);
+    both are drawn from the same data layer, so titles and numbers agree."""
     try:
-        svg = compute.chart_bytes(key, chart_id, "svg", ds, other, names, screen=True)
+        if compute.SCREEN_RENDERER == "svg":  # the paper chart as SVG (benchmark baseline)
+            svg = compute.chart_bytes(key, chart_id, "svg", ds, other, names, screen=True)
+        else:
+            spec = compute.screen_spec(key, chart_id, ds, other, names)
     except Exception as exc:  # one broken chart must not take the page down
         log.exception("chart %s could not be drawn", chart_id)
         st.warning(md("This chart could not be drawn ({}: {}).", type(exc).__name__, exc),
                    icon=":material/warning:")
         return
-    st.image(svg.decode("utf-8"), width="stretch")
+    if compute.SCREEN_RENDERER == "svg":
+        st.image(svg.decode("utf-8"), width="stretch")
+    else:
+        # theme=None: the chart's own fonts and Okabe-Ito colours, as in the brief.
+        st.vega_lite_chart(spec, width="stretch", theme=None, key=f"vl_{chart_id}")
     row = st.container(horizontal=True, gap="small", vertical_alignment="center", wrap=False)
     with row:
         st.caption(plain(compute.CHARTS[chart_id][1]), width="stretch")
@@ -183,7 +196,7 @@ def forecast_tab(cur: compute.Ensemble, stem: str) -> None:
 
 
 def compare_tab(cur: compute.Ensemble, pre: compute.Ensemble, shifts: list[state.Shift] | None,
-                preset: Scenario, overrides: dict[str, float], stem: str) -> None:
+                preset: Scenario, overrides: dict[str, float], stem: str, current: Scenario | None = None) -> None:
     preset_name = preset.name
     if cur.key == pre.key:
         st.info(md("The current assumptions are exactly the **{}** preset. Move a slider to see how the "
@@ -191,7 +204,9 @@ def compare_tab(cur: compute.Ensemble, pre: compute.Ensemble, shifts: list[state
     else:
         specs = registry()
         moved = "; ".join(f"{specs[n].label} {_fmt(n, preset.value(n))} → {_fmt(n, v)}"
-                          for n, v in overrides.items()) or "run settings only"
+                          for n, v in overrides.items())
+        added = "; ".join(c for c in (current.changes if current else ()) if c.startswith("shocks["))
+        moved = "; ".join(x for x in (moved, added) if x) or "run settings only"
         st.markdown(md("**Current assumptions vs {}**: {}. Both simulated with the same seed and runs "
                        "(common random numbers), so each run is compared with its twin.", preset_name, moved))
     if shifts:
@@ -294,6 +309,7 @@ def main() -> None:
         preset, current, preset_run, overrides = resolve(ss)
     marks["resolve"] = time.perf_counter() - t0
     widgets.sidebar(preset)
+    shocks_ui.sidebar(current)
     sync_url(ss, overrides)
     marks["sidebar"] = time.perf_counter() - t0
 
@@ -331,10 +347,12 @@ def main() -> None:
     tabs = st.tabs(TABS, key="view", on_change="rerun")
     if tabs[0].open:
         with tabs[0]:
+            reliability_panel.panel(current)  # "How reliable is this?": computed only when opened
+            news_panel.panel(current, cur.ds)  # "What has happened since": conditioned only when opened
             forecast_tab(cur, stem)
     if tabs[1].open:
         with tabs[1]:
-            compare_tab(cur, pre, shifts, preset, overrides, stem)
+            compare_tab(cur, pre, shifts, preset, overrides, stem, current)
     # The analysis tabs compute only on their button; an open tab's redraw is a look-up.
     if tabs[2].open:
         with tabs[2]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import threading
 import time
 import zipfile
@@ -242,6 +243,27 @@ def render(chart: str, fmt: str, ds: xr.Dataset, other: xr.Dataset | None = None
                 fig.savefig(buf, format="svg", metadata={"Date": None})
             return buf.getvalue()
         return charts.figure_bytes(fig, fmt)
+
+
+# Which renderer draws the charts on the page: "vega" (interactive Vega-Lite specs from
+# model.charts_screen, the default) or "svg" (the paper charts as SVG, the path before
+# issue 13; kept so benchmarks/bench_dashboard.py can measure both in one run).
+SCREEN_RENDERER = os.environ.get("DIALOGUE_DASHBOARD_CHARTS", "vega").strip().lower()
+
+
+def screen_spec(key: str, chart: str, ds: xr.Dataset, other: xr.Dataset | None = None,
+                names: tuple[str, str] = ("current", "preset")) -> dict:
+    """The chart as a Vega-Lite spec for the page (``model.charts_screen``), cached by
+    ``key``, the dataset(s) it is drawn from."""
+    return _screen_spec(key, chart, ds, other, names)
+
+
+@st.cache_data(max_entries=400, show_spinner=False)
+def _screen_spec(key: str, chart: str, _ds: xr.Dataset, _other: xr.Dataset | None,
+                 names: tuple[str, str]) -> dict:
+    from model import charts_screen
+
+    return charts_screen.screen_chart(chart, _ds, _other, names).spec()
 
 
 @st.cache_data(max_entries=400, show_spinner=False)

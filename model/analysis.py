@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from model.agents.relations import BANDS, DRIVER_LABELS, DRIVERS
-from model.results import OUTCOMES
+from model.results import OUTCOMES, run_weights
 
 # The UK Professional Head of Intelligence Assessment (PHIA) probability yardstick.
 # The ranges are closed; the yardstick leaves gaps between them on purpose, and its
@@ -94,40 +94,91 @@ def scenario_label(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("scenario_label") or ds.attrs.get("scenario", "?"))
 
 
-def prob_with_se(mask: xr.DataArray | np.ndarray) -> tuple[float, float]:
-    """Share of runs where ``mask`` holds, and its Monte Carlo standard error."""
+def prob_with_se(mask: xr.DataArray | np.ndarray, weight: np.ndarray | None = None) -> tuple[float, float]:
+    """Share of runs where ``mask`` holds, and its Monte Carlo standard error.
+
+    With ``weight`` (normalised run weights, :func:`model.results.run_weights`): the
+    weighted share, with the standard error of ``ess`` equally weighted runs."""
     m = np.asarray(mask, dtype=bool)
+    if weight is not None:
+        p = _wsum(weight, m)
+        n_eff = 1.0 / _wsum(weight, weight)
+        return p, float(np.sqrt(max(p * (1 - p), 0.0) / n_eff))
     n = m.size
     p = float(m.mean()) if n else float("nan")
     return p, float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
+
+
+def weighted_quantile(x: np.ndarray, qs, weight: np.ndarray | None = None) -> np.ndarray:
+    """Quantiles ``qs`` of ``x`` over runs; with ``weight``, of the weighted sample (each
+    run's weight centred on its value, linear in between). Without, ``np.quantile``."""
+    x = np.asarray(x, dtype=np.float64)
+    if weight is None:
+        return np.quantile(x, qs)
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], np.asarray(weight, dtype=np.float64)[order]
+    keep = ws > 0
+    xs, ws = xs[keep], ws[keep]
+    pos = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
+    return np.interp(qs, pos, xs)
+
+
+def _run_mean(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """Mean over runs (the first axis), weighted when ``weight`` is given."""
+    if weight is None:
+        return values.mean(axis=0)
+    return (weight.reshape((-1,) + (1,) * (values.ndim - 1)) * values).sum(axis=0)
+
+
+def _wsum(weight: np.ndarray, x: np.ndarray) -> float:
+    """Sum of ``weight * x`` over runs; numpy's pairwise sum rather than BLAS ``dot``, whose
+    threads may split the sum differently from one machine (or load) to the next."""
+    return float((weight * np.asarray(x, dtype=np.float64)).sum())
 
 
 def event_flags(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """Per run and month: has the event happened by then? (cumulative)"""
     return {
         "dialogue suspended": (~ds["dialogue_active"].astype(bool)).cumsum("time") > 0,
-        "diplomats expelled": (ds["expulsions"] > 0).cumsum("time") > 0,
+        "diplomats expelled": ((ds["expulsions"] > 0) | (ds["russian_expulsions"] > 0)).cumsum("time") > 0,
         "sanctions": ds["sanctions"].astype(bool).cumsum("time") > 0,
         "major incident on UK soil": (ds["major_incidents"] > 0).cumsum("time") > 0,
+        "regime crisis in Russia": ds["regime_crisis"].astype(bool).cumsum("time") > 0,
     }
 
 
 def event_cumprob(ds: xr.Dataset) -> pd.DataFrame:
     """Cumulative probability over time of the key events (rows: months)."""
-    return pd.DataFrame({k: v.mean("run").values for k, v in event_flags(ds).items()},
+    w = run_weights(ds)
+    if w is None:
+        return pd.DataFrame({k: v.mean("run").values for k, v in event_flags(ds).items()},
+                            index=pd.DatetimeIndex(ds["time"].values, name="time"))
+    return pd.DataFrame({k: _run_mean(v.transpose("run", "time").values.astype(np.float64), w)
+                         for k, v in event_flags(ds).items()},
                         index=pd.DatetimeIndex(ds["time"].values, name="time"))
 
 
 def fan(ds: xr.Dataset, var: str = "relations",
         quantiles=(0.025, 0.10, 0.25, 0.5, 0.75, 0.90, 0.975)) -> pd.DataFrame:
-    """Quantiles of a variable over time (columns are the quantiles)."""
-    q = ds[var].astype(np.float64).quantile(list(quantiles), dim="run")
-    return pd.DataFrame(q.values.T, columns=list(quantiles), index=pd.DatetimeIndex(ds["time"].values))
+    """Quantiles of a variable over time (columns are the quantiles); weighted when the
+    runs carry unequal weights."""
+    w = run_weights(ds)
+    if w is None:
+        q = ds[var].astype(np.float64).quantile(list(quantiles), dim="run")
+        return pd.DataFrame(q.values.T, columns=list(quantiles), index=pd.DatetimeIndex(ds["time"].values))
+    vals = ds[var].transpose("run", "time").values
+    rows = [weighted_quantile(vals[:, t], list(quantiles), w) for t in range(vals.shape[1])]
+    return pd.DataFrame(np.array(rows), columns=list(quantiles), index=pd.DatetimeIndex(ds["time"].values))
 
 
 def contributions(ds: xr.Dataset) -> pd.DataFrame:
-    """Mean contribution of each driver per month (rows: months, columns: drivers)."""
-    return pd.DataFrame({d: ds[f"contrib_{d}"].mean("run").values for d in DRIVERS},
+    """Mean contribution of each driver per month (rows: months, columns: drivers);
+    weighted when the runs carry unequal weights."""
+    w = run_weights(ds)
+    if w is None:
+        return pd.DataFrame({d: ds[f"contrib_{d}"].mean("run").values for d in DRIVERS},
+                            index=pd.DatetimeIndex(ds["time"].values))
+    return pd.DataFrame({d: _run_mean(ds[f"contrib_{d}"].transpose("run", "time").values, w) for d in DRIVERS},
                         index=pd.DatetimeIndex(ds["time"].values))
 
 
@@ -144,6 +195,12 @@ def reversion_note(value: float) -> str:
 OUTCOME_BANDS_NOTE = ("outcome classes follow the named bands of the relations scale: confrontation is the "
                       "confrontational band, cool the cool band, thaw constructive or better; but rupture also counts "
                       "every run with sanctions in force, whatever its index")
+
+
+REGIME_CRISIS = "regime crisis in Russia"
+REGIME_CRISIS_NOTE = ("a regime crisis is a mass mobilisation beyond anything seen since 1991; the model does not "
+                      "forecast relations through one: after it, a run's relations are the rules carried on, not a "
+                      "forecast of a post-crisis Russia")
 
 
 def waterfall_rows(totals: dict[str, float], share: float = 0.02) -> list[tuple[str, float]]:
@@ -262,6 +319,8 @@ class Summary:
                   f"Events by {self.horizon} (happened at least once):"]
         for k, (p, se) in self.events.items():
             lines.append(f"  P({k}) {prob(p, se)}")
+        if self.events.get(REGIME_CRISIS, (0.0, 0.0))[0] > 0:
+            lines += textwrap.wrap(f"({REGIME_CRISIS_NOTE})", 100, initial_indent="  ", subsequent_indent="   ")
         lines += ["", f"UK goods exports to Russia in {self.horizon}: median GBP {self.exports_median:,.0f}m "
                   f"(80% band {self.exports_p10:,.0f}m to {self.exports_p90:,.0f}m) a month"]
         lines += ["", "What moved relations (mean net effect on the index in "
@@ -278,7 +337,14 @@ class Summary:
 
 def summarize(ds: xr.Dataset) -> Summary:
     """Headline numbers: outcome and event probabilities with Monte Carlo standard
-    errors, relations and exports at the horizon, and total driver contributions."""
+    errors, relations and exports at the horizon, and total driver contributions.
+
+    Runs with unequal weights (an ensemble conditioned on observations and not
+    resampled at the end) are weighed; equal weights take the unweighted arithmetic,
+    so a resampled posterior summarises exactly as any ensemble does."""
+    w = run_weights(ds)
+    if w is not None:
+        return _summarize_weighted(ds, w)
     end = ds.isel(time=-1)
     rel = end["relations"].values
     exp_ = end["exports_gbp_m"].values.astype(np.float64)
@@ -305,6 +371,34 @@ def summarize(ds: xr.Dataset) -> Summary:
         exports_p90=float(np.quantile(exp_, 0.90)),
         drivers={d: float(ds[f"contrib_{d}"].sum("time").mean()) for d in DRIVERS},
         relations_mean=float(np.mean(rel.astype(np.float64))),
+        scenario_name=str(ds.attrs.get("scenario", "?")),
+    )
+
+
+def _summarize_weighted(ds: xr.Dataset, w: np.ndarray) -> Summary:
+    """:func:`summarize` for runs with unequal weights ``w`` (summing to 1)."""
+    end = ds.isel(time=-1)
+    rel = end["relations"].values.astype(np.float64)
+    exp_ = end["exports_gbp_m"].values.astype(np.float64)
+    flags = event_flags(ds)
+    edges = [b[2] for b in BANDS[:-1]]
+    idx = np.searchsorted(edges, end["relations"].values, side="left")
+    r10, r50, r90 = weighted_quantile(rel, [0.10, 0.5, 0.90], w)
+    e10, e50, e90 = weighted_quantile(exp_, [0.10, 0.5, 0.90], w)
+    return Summary(
+        scenario=scenario_label(ds),
+        runs=int(ds.sizes["run"]),
+        seed=int(ds.attrs.get("seed", -1)),
+        start=pd.Timestamp(ds["time"].values[0]).strftime("%Y-%m"),
+        horizon=pd.Timestamp(ds["time"].values[-1]).strftime("%Y-%m"),
+        outcomes={k: prob_with_se(ds["outcome"].values == k, w) for k in OUTCOMES},
+        relations_median=float(r50), relations_p10=float(r10), relations_p90=float(r90),
+        relations_start=float(ds.attrs.get("initial_relations", np.nan)),
+        bands={b[0]: _wsum(w, idx == i) for i, b in enumerate(BANDS)},
+        events={k: prob_with_se(v.isel(time=-1).values, w) for k, v in flags.items()},
+        exports_median=float(e50), exports_p10=float(e10), exports_p90=float(e90),
+        drivers={d: _wsum(w, ds[f"contrib_{d}"].sum("time").values) for d in DRIVERS},
+        relations_mean=_wsum(w, rel),
         scenario_name=str(ds.attrs.get("scenario", "?")),
     )
 
@@ -353,14 +447,49 @@ def probability_shift(key: str, a: np.ndarray, b: np.ndarray, paired: bool) -> S
     return Shift(key, float(a.mean()), float(b.mean()), diff, se, diff - 1.96 * se, diff + 1.96 * se, paired)
 
 
+# Bootstrap resamples as counts (how often each run is drawn), by (seed, boot, sizes,
+# paired): they depend on nothing else, so a dashboard redraw reuses them.
+_BOOT_COUNTS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _boot_counts(seed: int, boot: int, na: int, nb: int, paired: bool) -> tuple[np.ndarray, np.ndarray]:
+    key = (seed, boot, na, nb, paired)
+    if key not in _BOOT_COUNTS:
+        rng = np.random.default_rng(seed)
+        idx_a = rng.integers(0, na, size=(boot, na))
+        idx_b = idx_a if paired else rng.integers(0, nb, size=(boot, nb))
+
+        def counts(idx: np.ndarray, n: int) -> np.ndarray:
+            c = np.bincount((idx + n * np.arange(boot)[:, None]).ravel(), minlength=boot * n).reshape(boot, n)
+            c.setflags(write=False)
+            return c
+
+        ca = counts(idx_a, na)
+        if len(_BOOT_COUNTS) >= 4:
+            _BOOT_COUNTS.clear()
+        _BOOT_COUNTS[key] = (ca, ca if paired else counts(idx_b, nb))
+    return _BOOT_COUNTS[key]
+
+
+def _boot_medians(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each resample's median from its counts, walked in sorted order: the same numbers
+    as ``np.median(x[idx], axis=1)`` without sorting boot x n values."""
+    boot, n = counts.shape
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(counts[:, order].ravel())  # one running count: row r starts at r * n
+    rows = np.arange(boot)
+    xs = x[order]
+    hi = xs[np.searchsorted(cum, rows * n + n // 2, side="right") - rows * n]
+    lo = xs[np.searchsorted(cum, rows * n + (n - 1) // 2, side="right") - rows * n]
+    return (lo + hi) / 2 if n % 2 == 0 else hi
+
+
 def median_shift(key: str, a: np.ndarray, b: np.ndarray, paired: bool, boot: int = 400, seed: int = 0) -> Shift:
     """Shift in the median (``a`` minus ``b``) with a bootstrap over runs (paired
     resamples under common random numbers)."""
-    rng = np.random.default_rng(seed)
     diff = float(np.median(a) - np.median(b))
-    idx_a = rng.integers(0, a.size, size=(boot, a.size))
-    idx_b = idx_a if paired else rng.integers(0, b.size, size=(boot, b.size))
-    reps = np.median(a[idx_a], axis=1) - np.median(b[idx_b], axis=1)
+    ca, cb = _boot_counts(seed, boot, a.size, b.size, paired)
+    reps = _boot_medians(a, ca) - _boot_medians(b, cb)
     lo, hi = np.quantile(reps, [0.025, 0.975])
     return Shift(key, float(np.median(a)), float(np.median(b)), diff, float(reps.std(ddof=1)),
                  float(min(lo, diff)), float(max(hi, diff)), paired)

@@ -163,7 +163,9 @@ def steady_state_anchor() -> float:
     their base rates, expected relations should neither rise nor fall from the
     starting +1. Solving the relations ledger's expected monthly change for zero
     gives this anchor; the default in :mod:`model.agents.relations` is it,
-    rounded. Expected event costs use the defaults of each actor's parameters.
+    rounded. Expected event costs use the defaults of each actor's parameters; the
+    rare compound events (EU sanctions, Russian counter-measures) are left out, and
+    a crisis's lasting part enters as its expected share of time in force.
     """
     from model.agents.uk_government import RUNG_COSTS
     from model.params import registry
@@ -172,19 +174,28 @@ def steady_state_anchor() -> float:
     p = {k: s.default for k, s in registry().items()}
     ini = Initial()
     dr = ini.repression - 0.5
-    incidents = p["incident_rate"] * np.exp(1.5 * dr) * (
-        (1 - p["major_incident_share"]) * p["incident_cost"] + p["major_incident_share"] * p["major_incident_cost"])
+    major = p["incident_rate"] * np.exp(1.5 * dr) * p["major_incident_share"]
+    incidents = p["incident_rate"] * np.exp(1.5 * dr) * (1 - p["major_incident_share"]) * p["incident_cost"] \
+        + major * p["major_incident_cost"]
     exiles = p["exile_rate"] * np.exp(2.0 * dr) * p["asylum_grant_share"] * p["asylum_cost"]
-    hostility = p["harassment_rate"] * np.exp(2.0 * dr) * p["harassment_cost"]
-    crises = p["crisis_rate"] * p["crisis_severity"]
-    # A major incident takes the ladder to expulsions (note + suspension + expulsion costs).
-    responses = (p["incident_rate"] * np.exp(1.5 * dr) * p["major_incident_share"]
-                 * p["response_cost"] * RUNG_COSTS[:3].sum())
+    hostility = p["harassment_rate"] * np.exp(2.0 * dr) * p["harassment_cost"] + p["spy_row_rate"] * p["spy_row_cost"]
+    # A crisis costs its severity at once (decaying at the relaxation rate once it ends) and
+    # holds the equilibrium down while it lasts: mean length of a lognormal capped at 120 months.
+    z = np.random.default_rng(0).standard_normal(200_000)
+    months = np.clip(np.ceil(p["crisis_duration"] * np.exp(p["crisis_duration_spread"] * z)), 1, 120).mean()
+    starts = p["crisis_rate"] + major  # a major incident opens a crisis too
+    crises = starts * p["crisis_severity"]
+    held = starts * months * p["crisis_severity"]
+    # A major incident takes the ladder to expulsions (note + suspension + expulsion costs),
+    # which Russia answers in kind and may meet by suspending formats.
+    responses = major * (p["response_cost"] * RUNG_COSTS.sum()
+                         + (p["reciprocity"] + p["russia_suspension_chance"]) * p["reply_cost"])
+    spy_replies = p["spy_row_rate"] * p["spy_row_uk_first"] * p["reciprocity"] * p["reply_cost"]
     formula = p["formula_chance"] * (1 - p["formula_divergence_penalty"] * ini.syria_divergence) \
         * p["formula_gain"] / 12
-    events = incidents + exiles + hostility + crises + responses - formula
+    events = incidents + exiles + hostility + crises + responses + spy_replies - formula
     slow = (-p["weight_syria"] * ini.syria_divergence - p["weight_values"] * ini.repression
             - p["weight_protest"] * ini.protest
             + p["weight_trade"] * np.tanh(np.log1p(ini.export_growth) / 0.10)
             + p["weight_us"] * ini.us_russia)
-    return float(ini.relations - slow + events / p["relaxation"])
+    return float(ini.relations - slow + events / p["relaxation"] + held)

@@ -22,6 +22,7 @@ import contextvars
 import io
 import tomllib
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -457,6 +458,25 @@ def _mark_start(ax, ds: xr.Dataset, y: float | None, fmt=fmt_pts) -> None:
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
 
 
+# ---------------------------------------------------------------- data layer
+#
+# What each chart shows is computed once, by the ``*_data`` functions below, and both
+# renderers draw from it: the paper one here (matplotlib: the brief and the PNG/SVG/PDF
+# downloads) and the screen one in ``model.charts_screen`` (Vega-Lite through Altair, the
+# dashboard). A title, a note or a number therefore cannot differ between the two.
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What one chart shows: the finding as ``title`` (typographic minus signs), the
+    source-and-notes line ``note``, and the numbers drawn, in ``values``."""
+
+    kind: str
+    title: str
+    note: str
+    values: dict = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------- fan chart
 
 def _relations_title(ds: xr.Dataset) -> str:
@@ -501,40 +521,21 @@ def _relations_ylabel(fig) -> str:
     return "Relations\n(Goldstein)"
 
 
-def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Dataset | None) -> None:
-    from matplotlib.lines import Line2D
-
+def fan_data(ds: xr.Dataset, var: str = "relations", title: str | None = None,
+             compare: xr.Dataset | None = None) -> ChartData:
+    """The fan of ``var``: quantile frame (start value prepended), y range snapped to
+    band edges for relations, an optional second scenario, title and notes."""
     if var not in ds:
         raise DialogueError(f"no variable '{var}' in these results")
-    ax = fig.add_subplot()
     x, f = _fan_values(ds, var)
-    handles = _draw_fan_layers(ax, x, f, OKABE_ITO["blue"])
-    handles[0].set_label(f"Median ('{ds.attrs.get('scenario', '?')}')")
     ys = [float(f.min().min()), float(f.max().max())]
+    cmp = None
     if compare is not None:
         cx, cf = _fan_values(compare, var)
-        col = OKABE_ITO["vermillion"]
-        ax.plot(cx, cf[0.5], color=col, lw=2.2, ls="--", zorder=5)
-        ax.plot(cx, cf[0.10], color=col, lw=1.2, ls=":", zorder=5)
-        ax.plot(cx, cf[0.90], color=col, lw=1.2, ls=":", zorder=5)
-        name = compare.attrs.get("scenario", "comparison")
-        handles += [Line2D([], [], color=col, lw=2.2, ls="--", label=f"Median ('{name}')"),
-                    Line2D([], [], color=col, lw=1.2, ls=":", label=f"80% of runs ('{name}')")]
+        cmp = {"x": cx, "f": cf, "name": compare.attrs.get("scenario", "comparison")}
         ys += [float(cf.min().min()), float(cf.max().max())]
     init = _initial(ds, var)
-    if var == "relations":
-        ylim = _relations_ylim(ys + ([init] if init is not None else []))
-        _shade_bands(ax, ylim)
-        ax.set_ylim(*ylim)
-        ax.set_ylabel(_relations_ylabel(fig))
-    else:
-        ax.set_ylabel(VAR_LABELS.get(var, var))
-    _mark_start(ax, ds, init, fmt_pts if var == "relations" else (lambda v: f"{v:.3g}"))
-    _date_axis(ax, ds)
-    if compare is not None:
-        ax.set_xlim(min(_start_ts(ds), _start_ts(compare)), max(_x(ds)[-1], _x(compare)[-1]))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax),
-              ncol=min(len(handles), 4 if _width_in(fig) > 6 else 2), handlelength=2.4)
+    ylim = _relations_ylim(ys + ([init] if init is not None else [])) if var == "relations" else None
     note = ("Shading: middle 50%, 80% and 95% of simulated runs; line: median; each value is the state at the "
             "end of its month.")
     if var == "relations":
@@ -548,7 +549,45 @@ def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Data
         if compare is not None and var == "relations":
             cm = float(np.median(compare["relations"].isel(time=-1)))
             title += f"; '{compare.attrs.get('scenario', '?')}' median {fmt_pts(cm)}"
-    _frame(fig, title, source_note(ds, note))
+    return ChartData("fan", minus(title), source_note(ds, note),
+                     {"var": var, "x": x, "f": f, "init": init, "ylim": ylim, "compare": cmp,
+                      "scenario": ds.attrs.get("scenario", "?"), "start": _start_ts(ds),
+                      "xlim": (min(_start_ts(ds), _start_ts(compare)), max(_x(ds)[-1], _x(compare)[-1]))
+                      if compare is not None else None})
+
+
+def _draw_fan(fig, ds: xr.Dataset, var: str, title: str | None, compare: xr.Dataset | None) -> None:
+    from matplotlib.lines import Line2D
+
+    data = fan_data(ds, var, title, compare)
+    v = data.values
+    ax = fig.add_subplot()
+    x, f = v["x"], v["f"]
+    handles = _draw_fan_layers(ax, x, f, OKABE_ITO["blue"])
+    handles[0].set_label(f"Median ('{v['scenario']}')")
+    if v["compare"] is not None:
+        cx, cf, name = v["compare"]["x"], v["compare"]["f"], v["compare"]["name"]
+        col = OKABE_ITO["vermillion"]
+        ax.plot(cx, cf[0.5], color=col, lw=2.2, ls="--", zorder=5)
+        ax.plot(cx, cf[0.10], color=col, lw=1.2, ls=":", zorder=5)
+        ax.plot(cx, cf[0.90], color=col, lw=1.2, ls=":", zorder=5)
+        handles += [Line2D([], [], color=col, lw=2.2, ls="--", label=f"Median ('{name}')"),
+                    Line2D([], [], color=col, lw=1.2, ls=":", label=f"80% of runs ('{name}')")]
+    init = v["init"]
+    if var == "relations":
+        ylim = v["ylim"]
+        _shade_bands(ax, ylim)
+        ax.set_ylim(*ylim)
+        ax.set_ylabel(_relations_ylabel(fig))
+    else:
+        ax.set_ylabel(VAR_LABELS.get(var, var))
+    _mark_start(ax, ds, init, fmt_pts if var == "relations" else (lambda v: f"{v:.3g}"))
+    _date_axis(ax, ds)
+    if v["xlim"] is not None:
+        ax.set_xlim(*v["xlim"])
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax),
+              ncol=min(len(handles), 4 if _width_in(fig) > 6 else 2), handlelength=2.4)
+    _frame(fig, data.title, data.note)
 
 
 def fan_chart(ds: xr.Dataset, var: str = "relations", size: str = "slide", title: str | None = None,
@@ -587,6 +626,7 @@ def _any_unsettled(*datasets) -> bool:
 def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     from matplotlib.patches import Patch
 
+    data = outcome_data(ds, compare)
     ax = fig.add_subplot()
     sets = [(ds, 1.0, "")] + ([(compare, 0.45, "")] if compare is not None else [])
     n = len(sets)
@@ -597,7 +637,7 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
     longest = max(text_width_pt(line, fs) for k in OUTCOMES for line in OUTCOME_TEXT[k].split("\n"))
     axes_w_in = _width_in(fig) * 0.97 - longest / 72 - 0.3
     for j, (d, amount, _) in enumerate(sets):
-        probs = outcome_probs(d)
+        probs = data.values["sets"][j][1]
         offs = (j - (n - 1) / 2) * h
         for i, k in enumerate(OUTCOMES):
             p, se = probs[k]
@@ -633,6 +673,12 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
                            Patch(facecolor=_mix("#777777", 0.45), edgecolor="#333333", hatch="..",
                                  label=f"'{compare.attrs.get('scenario', '?')}' (lower bar)")],
                   loc="lower right")
+    _frame(fig, data.title, data.note)
+
+
+def outcome_data(ds: xr.Dataset, compare: xr.Dataset | None = None) -> ChartData:
+    """Outcome-class probabilities with Monte Carlo standard errors (one or two
+    scenarios), the modal class, title and notes."""
     probs = outcome_probs(ds)
     modal = max(OUTCOMES, key=lambda k: probs[k][0])
     p = probs[modal][0]
@@ -645,7 +691,11 @@ def _draw_outcomes(fig, ds: xr.Dataset, compare: xr.Dataset | None) -> None:
             "interval (1.96 standard errors; the precision of the simulation, not model uncertainty). Words: "
             f"PHIA probability yardstick{UNSETTLED if _any_unsettled(ds, compare) or _dagger(bad, bad_se) else ''}. "
             f"The {OUTCOME_BANDS_NOTE}.")
-    _frame(fig, title, source_note(ds, note))
+    sets = [(ds.attrs.get("scenario", "?"), probs)]
+    if compare is not None:
+        sets.append((compare.attrs.get("scenario", "?"), outcome_probs(compare)))
+    return ChartData("outcomes", minus(title), source_note(ds, note),
+                     {"sets": sets, "horizon": horizon_label(ds), "modal": modal, "bad": (bad, bad_se)})
 
 
 def outcome_chart(ds: xr.Dataset, size: str = "slide", compare: xr.Dataset | None = None):
@@ -665,8 +715,9 @@ def driver_totals(ds: xr.Dataset) -> dict[str, float]:
     return {d: float(c[d].sum()) for d in c.columns}
 
 
-def _draw_waterfall(fig, ds: xr.Dataset) -> None:
-    ax = fig.add_subplot()
+def waterfall_data(ds: xr.Dataset) -> ChartData:
+    """Start level, each driver's mean net contribution and the mean at the horizon
+    (rows of (label, value, "total" | "step")), title and notes."""
     totals = driver_totals(ds)
     init = float(ds.attrs.get("initial_relations", 0.0))
     end_all = ds["relations"].isel(time=-1).values.astype(np.float64)
@@ -674,6 +725,25 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
     rows = [(f"Start, {start_label(ds)}", init, "total")]
     rows += [(label, v, "step") for label, v in waterfall_rows(totals)]
     rows.append((f"Mean in {horizon_label(ds)}", end, "total"))
+    moved = sorted(((d, v) for d, v in totals.items() if d != "reversion"), key=lambda kv: -abs(kv[1]))[:2]
+    parts = " and ".join(f"{lower_first(DRIVER_LABELS[d])} ({fmt_pts(v)})" for d, v in moved)
+    title = (f"Mean relations go from {fmt_pts(init)} in {start_label(ds)} to {fmt_pts(end)} in "
+             f"{horizon_label(ds)} (the median run ends at {fmt_pts(median)}): {parts} weighed most, "
+             f"net of fading")
+    title = title[0].upper() + title[1:]
+    rev = totals.get("reversion")
+    note = ("Bars: each driver's net effect on relations at the horizon (its jolts and pulls, less the part that "
+            "has faded since), averaged over runs (hatched up: improved; hatched down: worsened); grey: levels. "
+            "Means, not medians: they add up exactly, and the mean sits below the median because a tail of runs "
+            "ruptures." + (f" '{DRIVER_LABELS['reversion']}': {reversion_note(rev)}." if rev is not None else ""))
+    return ChartData("contributions", minus(title), source_note(ds, note),
+                     {"rows": rows, "totals": totals, "init": init, "end": end, "median": median})
+
+
+def _draw_waterfall(fig, ds: xr.Dataset) -> None:
+    data = waterfall_data(ds)
+    ax = fig.add_subplot()
+    rows = data.values["rows"]
     fs = _fontsize("xtick.labelsize")
     level = 0.0
     y = np.arange(len(rows))[::-1]
@@ -707,22 +777,12 @@ def _draw_waterfall(fig, ds: xr.Dataset) -> None:
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Relations index (Goldstein points): mean over runs")
-    moved = sorted(((d, v) for d, v in totals.items() if d != "reversion"), key=lambda kv: -abs(kv[1]))[:2]
-    parts = " and ".join(f"{lower_first(DRIVER_LABELS[d])} ({fmt_pts(v)})" for d, v in moved)
-    title = (f"Mean relations go from {fmt_pts(init)} in {start_label(ds)} to {fmt_pts(end)} in "
-             f"{horizon_label(ds)} (the median run ends at {fmt_pts(median)}): {parts} weighed most, "
-             f"net of fading")
-    title = title[0].upper() + title[1:]
-    rev = totals.get("reversion")
-    note = ("Bars: each driver's net effect on relations at the horizon (its jolts and pulls, less the part that "
-            "has faded since), averaged over runs (hatched up: improved; hatched down: worsened); grey: levels. "
-            "Means, not medians: they add up exactly, and the mean sits below the median because a tail of runs "
-            "ruptures." + (f" '{DRIVER_LABELS['reversion']}': {reversion_note(rev)}." if rev is not None else ""))
-    _frame(fig, title, source_note(ds, note))
+    _frame(fig, data.title, data.note)
 
 
-def _draw_stacked(fig, ds: xr.Dataset) -> None:
-    ax = fig.add_subplot()
+def stacked_data(ds: xr.Dataset) -> ChartData:
+    """Cumulative mean contributions over time of the five biggest movers, the rest and
+    fading (label -> values), the net change in mean relations, title and notes."""
     c = contributions(ds).cumsum()
     x = _x(ds)
     totals = c.iloc[-1]
@@ -733,8 +793,22 @@ def _draw_stacked(fig, ds: xr.Dataset) -> None:
         series[f"{len(rest)} other drivers"] = c[rest].sum(axis=1).values
     if "reversion" in c:
         series[DRIVER_LABELS["reversion"]] = c["reversion"].values
-    t0 = _start_ts(ds)
-    xs = pd.DatetimeIndex([t0]).append(x)
+    xs = pd.DatetimeIndex([_start_ts(ds)]).append(x)
+    net = np.concatenate([[0.0], ds["relations"].mean("run").values - float(ds.attrs.get("initial_relations", 0))])
+    top = movers[0]
+    effect = "cost relations" if totals[top] < 0 else "added to relations"
+    title = (f"By {horizon_label(ds)}, {lower_first(DRIVER_LABELS[top])} has {effect} {abs(totals[top]):.1f} points "
+             f"on average, net of fading; relations have moved {fmt_pts(net[-1])} in all")
+    note = ("Each area: a driver's net effect on mean relations at each date (its jolts and pulls so far, less the "
+            "part that has faded); areas stack above and below zero and add up to the black line.")
+    return ChartData("contributions-stacked", minus(title), source_note(ds, note),
+                     {"xs": xs, "series": series, "net": net})
+
+
+def _draw_stacked(fig, ds: xr.Dataset) -> None:
+    data = stacked_data(ds)
+    ax = fig.add_subplot()
+    series, xs, net = data.values["series"], data.values["xs"], data.values["net"]
     pos_base = np.zeros(len(xs))
     neg_base = np.zeros(len(xs))
     fs = _fontsize("legend.fontsize")
@@ -747,19 +821,12 @@ def _draw_stacked(fig, ds: xr.Dataset) -> None:
         ax.fill_between(xs, pos_base, pos_base + pos, label=f"{label} ({fmt_pts(vals[-1])})", **kw)
         ax.fill_between(xs, neg_base, neg_base + neg, **kw)
         pos_base, neg_base = pos_base + pos, neg_base + neg
-    net = np.concatenate([[0.0], ds["relations"].mean("run").values - float(ds.attrs.get("initial_relations", 0))])
     ax.plot(xs, net, color="#000000", lw=2.4, zorder=4, label=f"Net change in mean relations ({fmt_pts(net[-1])})")
     ax.axhline(0, color="#333333", lw=0.8, zorder=3)
     _date_axis(ax, ds)
     ax.set_ylabel("Cumulative contribution since the start\n(Goldstein points, mean over runs)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=fs, handleheight=1.4)
-    top = movers[0]
-    effect = "cost relations" if totals[top] < 0 else "added to relations"
-    title = (f"By {horizon_label(ds)}, {lower_first(DRIVER_LABELS[top])} has {effect} {abs(totals[top]):.1f} points "
-             f"on average, net of fading; relations have moved {fmt_pts(net[-1])} in all")
-    note = ("Each area: a driver's net effect on mean relations at each date (its jolts and pulls so far, less the "
-            "part that has faded); areas stack above and below zero and add up to the black line.")
-    _frame(fig, title, source_note(ds, note))
+    _frame(fig, data.title, data.note)
 
 
 def contributions_chart(ds: xr.Dataset, kind: str = "waterfall", size: str = "slide"):
@@ -776,13 +843,31 @@ def contributions_chart(ds: xr.Dataset, kind: str = "waterfall", size: str = "sl
 
 # ---------------------------------------------------------------- exports
 
-def _draw_exports(fig, ds: xr.Dataset) -> None:
+def exports_data(ds: xr.Dataset) -> ChartData:
+    """Recorded annual exports (ONS, plotted at mid-year) and the fan of simulated
+    exports annualised (monthly x 12), in \u00a3m a year; title and notes."""
     from model.calibration import trade_history
 
-    ax = fig.add_subplot()
     years, hist = trade_history()
     hx = pd.DatetimeIndex([pd.Timestamp(f"{y}-07-01") for y in years])
     x, f = _fan_values(ds, "exports_gbp_m", scale=12.0)
+    med, p10, p90 = (float(f[q].iloc[-1]) for q in (0.5, 0.10, 0.90))
+    last = float(hist[-1])
+    direction = "above" if med > last else "below"
+    title = (f"Exports to Russia: median annualised \u00a3{med / 1000:.1f}bn in {horizon_label(ds)}, "
+             f"{abs(med / last - 1):.0%} {direction} 2012's \u00a3{last / 1000:.1f}bn "
+             f"(80% of runs \u00a3{p10 / 1000:.1f}bn to \u00a3{p90 / 1000:.1f}bn)")
+    note = ("Black: recorded annual totals, plotted at mid-year. Green: simulated monthly exports \u00d7 12 "
+            "(annualised rate); shading: middle 50%, 80% and 95% of runs.")
+    return ChartData("exports", minus(title), source_note(ds, note, trade=True),
+                     {"years": years, "hist": hist, "hx": hx, "x": x, "f": f, "start": _start_ts(ds),
+                      "xlim": (pd.Timestamp(f"{years[0]}-01-01"), _x(ds)[-1])})
+
+
+def _draw_exports(fig, ds: xr.Dataset) -> None:
+    data = exports_data(ds)
+    ax = fig.add_subplot()
+    years, hist, hx, x, f = (data.values[k] for k in ("years", "hist", "hx", "x", "f"))
     colour = OKABE_ITO["green"]
     handles = _draw_fan_layers(ax, x, f, colour)
     handles[0].set_label("Simulated median (monthly value \u00d7 12)")
@@ -796,20 +881,12 @@ def _draw_exports(fig, ds: xr.Dataset) -> None:
 
     ax.xaxis.set_major_locator(mdates.YearLocator(2 if len(years) + ds.sizes["time"] / 12 > 12 else 1))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    ax.set_xlim(pd.Timestamp(f"{years[0]}-01-01"), _x(ds)[-1])
+    ax.set_xlim(*data.values["xlim"])
     ax.set_ylim(0, None)
     ax.yaxis.set_major_formatter(lambda v, _: f"\u00a3{v / 1000:,.0f}bn" if v else "0")
     ax.set_ylabel("UK goods exports to Russia, \u00a3 a year\n(simulated: monthly value \u00d7 12)")
     ax.legend(handles=[hline] + handles, loc="upper left", ncol=1)
-    med, p10, p90 = (float(f[q].iloc[-1]) for q in (0.5, 0.10, 0.90))
-    last = float(hist[-1])
-    direction = "above" if med > last else "below"
-    title = (f"Exports to Russia: median annualised \u00a3{med / 1000:.1f}bn in {horizon_label(ds)}, "
-             f"{abs(med / last - 1):.0%} {direction} 2012's \u00a3{last / 1000:.1f}bn "
-             f"(80% of runs \u00a3{p10 / 1000:.1f}bn to \u00a3{p90 / 1000:.1f}bn)")
-    note = ("Black: recorded annual totals, plotted at mid-year. Green: simulated monthly exports \u00d7 12 "
-            "(annualised rate); shading: middle 50%, 80% and 95% of runs.")
-    _frame(fig, title, source_note(ds, note, trade=True))
+    _frame(fig, data.title, data.note)
 
 
 def exports_chart(ds: xr.Dataset, size: str = "slide"):
@@ -823,16 +900,44 @@ def exports_chart(ds: xr.Dataset, size: str = "slide"):
 
 # ---------------------------------------------------------------- events
 
-def _draw_events(fig, ds: xr.Dataset) -> None:
-    ax = fig.add_subplot()
+EVENT_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["purple"],
+                 OKABE_ITO["green"], OKABE_ITO["sky"])
+
+
+def events_data(ds: xr.Dataset) -> ChartData:
+    """Cumulative probability of each key event by month (0 at the start), the value
+    and Monte Carlo standard error at the horizon, title and notes."""
     ev = event_cumprob(ds)
+    xs = pd.DatetimeIndex([_start_ts(ds)]).append(_x(ds))
+    runs = ds.sizes["run"]
+
+    def se_of(p: float) -> float:
+        return float(np.sqrt(p * (1 - p) / runs))
+
+    series = {name: np.concatenate([[0.0], ev[name].values]) for name in ev.columns}
+    ends = {name: (float(y[-1]), se_of(float(y[-1]))) for name, y in series.items()}
+    top = ev.iloc[-1].sort_values(ascending=False)
+    first, p1 = top.index[0], float(top.iloc[0])
+    title = (f"{first.capitalize()} is the likeliest of the key events: {fmt_prob(p1)} by "
+             f"{horizon_label(ds)} ({phia(p1)}{_dagger(p1, se_of(p1))})")
+    if len(top) > 1:
+        last, pl = top.index[-1], float(top.iloc[-1])
+        title += f"; {last} the least likely at {fmt_prob(pl)} ({phia(pl)}{_dagger(pl, se_of(pl))})"
+    note = "Lines: share of runs in which the event has happened at least once by each month."
+    if any(phia_crossing(p, se_of(p)) is not None for p in ev.iloc[-1]):
+        note += f" Words: PHIA probability yardstick{UNSETTLED}."
+    return ChartData("events", minus(title), source_note(ds, note),
+                     {"xs": xs, "series": series, "ends": ends, "horizon": horizon_label(ds)})
+
+
+def _draw_events(fig, ds: xr.Dataset) -> None:
+    data = events_data(ds)
+    ax = fig.add_subplot()
     x = _x(ds)
-    xs = pd.DatetimeIndex([_start_ts(ds)]).append(x)
+    xs = data.values["xs"]
     ends = []
-    for i, name in enumerate(ev.columns):
-        y = np.concatenate([[0.0], ev[name].values])
-        colour = (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["purple"],
-                  OKABE_ITO["green"], OKABE_ITO["sky"])[i % 6]
+    for i, (name, y) in enumerate(data.values["series"].items()):
+        colour = EVENT_COLOURS[i % 6]
         ax.plot(xs, y, color=colour, lw=2.2, ls=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
                 markevery=max(1, len(xs) // 6), ms=6, zorder=3)
         ends.append((name, float(y[-1]), colour, MARKERS[i % len(MARKERS)]))
@@ -842,25 +947,13 @@ def _draw_events(fig, ds: xr.Dataset) -> None:
     narrow = _width_in(fig) < 5.0  # a panel of a page: shorter labels so the plot keeps its width
     ax.set_ylabel("Share of runs\n(cumulative)" if _height_in(fig) < 4.0
                   else "Probability the event has happened\n(share of runs, cumulative)")
-    top = ev.iloc[-1].sort_values(ascending=False)
-    first, p1 = top.index[0], float(top.iloc[0])
-    def se_of(p: float) -> float:
-        return float(np.sqrt(p * (1 - p) / ds.sizes["run"]))
-
-    title = (f"{first.capitalize()} is the likeliest of the key events: {fmt_prob(p1)} by "
-             f"{horizon_label(ds)} ({phia(p1)}{_dagger(p1, se_of(p1))})")
-    if len(top) > 1:
-        last, pl = top.index[-1], float(top.iloc[-1])
-        title += f"; {last} the least likely at {fmt_prob(pl)} ({phia(pl)}{_dagger(pl, se_of(pl))})"
-    note = "Lines: share of runs in which the event has happened at least once by each month."
-    if any(phia_crossing(p, se_of(p)) is not None for p in ev.iloc[-1]):
-        note += f" Words: PHIA probability yardstick{UNSETTLED}."
+    title, note_line = data.title, data.note
     fs = _fontsize("legend.fontsize")
     # Direct labels just right of the axes, spread so they never overlap.
     # Height of the plotting area: the figure less the title, notes and tick labels.
     tsize, nsize = _fontsize("figure.titlesize"), _fontsize("figure.labelsize")
-    n_title = len(wrap_lines(minus(title), _width_in(fig) * 0.97, tsize, "bold"))
-    n_note = len(wrap_lines(source_note(ds, note), _width_in(fig) * 0.97, nsize)) if _NOTES.get() else 0
+    n_title = len(wrap_lines(title, _width_in(fig) * 0.97, tsize, "bold"))
+    n_note = len(wrap_lines(note_line, _width_in(fig) * 0.97, nsize)) if _NOTES.get() else 0
     axes_h_in = (_height_in(fig) - (n_title * tsize + n_note * nsize) * 1.3 / 72
                  - 3.0 * _fontsize("xtick.labelsize") / 72 - 0.45)
     gap = (fs * 2.9 / 72) / max(axes_h_in, 0.5)
@@ -876,7 +969,7 @@ def _draw_events(fig, ds: xr.Dataset) -> None:
                     arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.7, "ls": ":", "shrinkA": 0,
                                 "shrinkB": 0})
         ax.plot([x[-1]], [p], marker=marker, ms=6, color=colour, clip_on=False, zorder=4)
-    _frame(fig, title, source_note(ds, note))
+    _frame(fig, title, note_line)
 
 
 def events_chart(ds: xr.Dataset, size: str = "slide"):
@@ -889,8 +982,9 @@ def events_chart(ds: xr.Dataset, size: str = "slide"):
 
 # ---------------------------------------------------------------- trajectories
 
-def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
-    ax = fig.add_subplot()
+def trajectories_data(ds: xr.Dataset, n: int = 8, seed: int = 0) -> ChartData:
+    """``n`` runs of relations drawn at random (``seed``), the median and 80% band of all
+    runs, the y range, title and notes."""
     x, f = _fan_values(ds, "relations")
     rel = ds["relations"].values
     init = float(ds.attrs.get("initial_relations", rel[:, 0].mean()))
@@ -898,11 +992,26 @@ def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
     pick = np.sort(np.random.default_rng(seed).choice(rel.shape[0], size=n, replace=False))
     ylim = _relations_ylim([float(f.min().min()), float(f.max().max()), float(rel[pick].min()),
                             float(rel[pick].max()), init])
+    paths = {int(i): np.concatenate([[init], rel[i]]) for i in pick}
+    touched = float((rel <= -2).any(axis=1).mean())
+    med = float(f[0.5].iloc[-1])
+    title = (f"Single futures are far more volatile than the median: {100 * touched:.0f}% of runs turn "
+             f"confrontational or worse at some point, while the median ends at {fmt_pts(med)}")
+    note = (f"Thin lines: {n} runs drawn at random (seed {seed}) from the ensemble; thick line: median of all runs; "
+            "shading: middle 80% of runs.")
+    return ChartData("trajectories", minus(title), source_note(ds, note),
+                     {"x": x, "f": f, "paths": paths, "init": init, "ylim": ylim})
+
+
+def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
+    data = trajectories_data(ds, n, seed)
+    v = data.values
+    ax = fig.add_subplot()
+    x, f, ylim, init = v["x"], v["f"], v["ylim"], v["init"]
     _shade_bands(ax, ylim)
     ax.fill_between(x, f[0.10], f[0.90], color=_mix(OKABE_ITO["blue"], 0.25), lw=0, zorder=1.5,
                     label="80% of runs")
-    for j, i in enumerate(pick):
-        y = np.concatenate([[init], rel[i]])
+    for j, y in enumerate(v["paths"].values()):
         ax.plot(x, y, color=SERIES[j % len(SERIES)], lw=1.1, ls=LINESTYLES[j % 4], zorder=3,
                 label="Sample runs" if j == 0 else None)
     ax.plot(x, f[0.5], color="#000000", lw=3.0, zorder=4, label="Median of all runs")
@@ -911,13 +1020,7 @@ def _draw_trajectories(fig, ds: xr.Dataset, n: int, seed: int) -> None:
     _date_axis(ax, ds)
     ax.set_ylabel(_relations_ylabel(fig))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax), ncol=3)
-    touched = float((rel <= -2).any(axis=1).mean())
-    med = float(f[0.5].iloc[-1])
-    title = (f"Single futures are far more volatile than the median: {100 * touched:.0f}% of runs turn "
-             f"confrontational or worse at some point, while the median ends at {fmt_pts(med)}")
-    note = (f"Thin lines: {n} runs drawn at random (seed {seed}) from the ensemble; thick line: median of all runs; "
-            "shading: middle 80% of runs.")
-    _frame(fig, title, source_note(ds, note))
+    _frame(fig, data.title, data.note)
 
 
 def trajectories_chart(ds: xr.Dataset, n: int = 8, size: str = "slide", seed: int = 0):
@@ -930,33 +1033,58 @@ def trajectories_chart(ds: xr.Dataset, n: int = 8, size: str = "slide", seed: in
 
 # ---------------------------------------------------------------- comparison
 
+def compare_data(datasets: dict[str, xr.Dataset]) -> ChartData:
+    """Two or more scenarios: each one's relations fan (quantile frame), median at the
+    horizon and outcome probabilities; the shared y range, title and notes."""
+    if len(datasets) < 2:
+        raise DialogueError("a comparison needs two or more scenarios")
+    fans, medians, probs, ys = {}, {}, {}, []
+    for name, d in datasets.items():
+        x, f = _fan_values(d, "relations")
+        fans[name] = (x, f)
+        medians[name] = float(f[0.5].iloc[-1])
+        probs[name] = outcome_probs(d)
+        ys += [float(f[0.10].min()), float(f[0.90].max())]
+    first = next(iter(datasets.values()))
+    best = max(medians, key=medians.get)
+    worst = min(medians, key=medians.get)
+    bad = {n: probs[n]["rupture"][0] + probs[n]["confrontation"][0] for n in datasets}
+    title = (f"'{best}' is the most hopeful scenario (median {fmt_pts(medians[best])} in {horizon_label(first)}, "
+             f"confrontation or worse {fmt_prob(bad[best])}) and '{worst}' the bleakest "
+             f"({fmt_pts(medians[worst])}, {fmt_prob(bad[worst])})")
+    runs = ", ".join(f"'{n}' {d.sizes['run']:,} runs, seed {d.attrs.get('seed', '?')}" for n, d in datasets.items())
+    note = (f"{runs}. Source: model simulation, model v{first.attrs.get('version', '?')}. Markers and line styles "
+            "identify scenarios in both panels; whiskers: 95% Monte Carlo interval (1.96 standard errors).")
+    return ChartData("compare", minus(title), note,
+                     {"fans": fans, "medians": medians, "probs": probs, "ylim": _relations_ylim(ys),
+                      "horizon": horizon_label(first),
+                      "xlim": (min(_start_ts(d) for d in datasets.values()),
+                               max(_x(d)[-1] for d in datasets.values()))})
+
+
 def _draw_compare(fig, datasets: dict[str, xr.Dataset]) -> None:
     from matplotlib.lines import Line2D
 
-    if len(datasets) < 2:
-        raise DialogueError("a comparison needs two or more scenarios")
+    data = compare_data(datasets)
+    v = data.values
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1.0])
-    ys = []
     handles = []
-    medians = {}
-    for i, (name, d) in enumerate(datasets.items()):
-        x, f = _fan_values(d, "relations")
+    for i, name in enumerate(datasets):
+        x, f = v["fans"][name]
         colour, ls = SERIES[i % len(SERIES)], LINESTYLES[i % len(LINESTYLES)]
         ax.fill_between(x, f[0.10], f[0.90], color=colour, alpha=0.10, lw=0, zorder=1.5)
         ax.plot(x, f[0.10], color=colour, lw=0.8, ls=ls, zorder=2)
         ax.plot(x, f[0.90], color=colour, lw=0.8, ls=ls, zorder=2)
         ax.plot(x, f[0.5], color=colour, lw=2.4, ls=ls, zorder=3, marker=MARKERS[i % len(MARKERS)],
                 markevery=max(1, len(x) // 5), ms=6)
-        medians[name] = float(f[0.5].iloc[-1])
         handles.append(Line2D([], [], color=colour, lw=2.4, ls=ls, marker=MARKERS[i % len(MARKERS)], ms=6,
-                              label=f"{name} (median {fmt_pts(medians[name])})"))
-        ys += [float(f[0.10].min()), float(f[0.90].max())]
+                              label=f"{name} (median {fmt_pts(v['medians'][name])})"))
     first = next(iter(datasets.values()))
-    ylim = _relations_ylim(ys)
+    ylim = v["ylim"]
     _shade_bands(ax, ylim)
     ax.set_ylim(*ylim)
     _date_axis(ax, first)
-    ax.set_xlim(min(_start_ts(d) for d in datasets.values()), max(_x(d)[-1] for d in datasets.values()))
+    ax.set_xlim(*v["xlim"])
     ax.set_ylabel("Relations index (Goldstein points)")
     ax.set_title("Relations: median (thick) and 80% of runs (thin)", loc="left", fontsize=_fontsize("font.size"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=_below_ticks(ax),
@@ -964,8 +1092,8 @@ def _draw_compare(fig, datasets: dict[str, xr.Dataset]) -> None:
     # Right: outcome probabilities per scenario (dots with 95% Monte Carlo intervals).
     k = len(datasets)
     ypos = np.arange(len(OUTCOMES))[::-1].astype(float)
-    for i, (_name, d) in enumerate(datasets.items()):
-        probs = outcome_probs(d)
+    for i, name in enumerate(datasets):
+        probs = v["probs"][name]
         off = ((k - 1) / 2 - i) * min(0.22, 0.7 / k)
         ps = np.array([probs[o][0] for o in OUTCOMES])
         es = np.array([Z95 * probs[o][1] for o in OUTCOMES])
@@ -978,16 +1106,7 @@ def _draw_compare(fig, datasets: dict[str, xr.Dataset]) -> None:
     ax2.set_xlabel(f"Probability in {horizon_label(first)}")
     ax2.set_title("Outcome probabilities", loc="left", fontsize=_fontsize("font.size"))
     ax2.grid(axis="y", visible=False)
-    best = max(medians, key=medians.get)
-    worst = min(medians, key=medians.get)
-    bad = {n: outcome_probs(d)["rupture"][0] + outcome_probs(d)["confrontation"][0] for n, d in datasets.items()}
-    title = (f"'{best}' is the most hopeful scenario (median {fmt_pts(medians[best])} in {horizon_label(first)}, "
-             f"confrontation or worse {fmt_prob(bad[best])}) and '{worst}' the bleakest "
-             f"({fmt_pts(medians[worst])}, {fmt_prob(bad[worst])})")
-    runs = ", ".join(f"'{n}' {d.sizes['run']:,} runs, seed {d.attrs.get('seed', '?')}" for n, d in datasets.items())
-    note = (f"{runs}. Source: model simulation, model v{first.attrs.get('version', '?')}. Markers and line styles "
-            "identify scenarios in both panels; whiskers: 95% Monte Carlo interval (1.96 standard errors).")
-    _frame(fig, title, note)
+    _frame(fig, data.title, data.note)
 
 
 def compare_chart(datasets: dict[str, xr.Dataset], size: str = "slide"):

@@ -43,7 +43,8 @@ def tornado_chart(t: pd.DataFrame, top: int = 12, size: str = "slide"):
         ax.grid(axis="y", visible=False)
         if OUTPUTS[out][1]:
             ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-        ax.set_xlabel(f"{label} {at_date(out, pd.Timestamp(t['date'].iloc[0]).strftime('%b %Y'))}; vertical line: "
+        # Two lines: with long assumption labels the axes are narrow, and one line ran off the figure.
+        ax.set_xlabel(f"{label} {at_date(out, pd.Timestamp(t['date'].iloc[0]).strftime('%b %Y'))}\nvertical line: "
                       f"all assumptions drawn as usual ({_fmt_out(out, base)})")
         from matplotlib.patches import Patch
 
@@ -51,7 +52,7 @@ def tornado_chart(t: pd.DataFrame, top: int = 12, size: str = "slide"):
                                  label=f"assumption at its P{p_lo} ({_ordinal(p_lo)} percentile)"),
                            Patch(facecolor=_HIGH, hatch="..", edgecolor="#333333",
                                  label=f"assumption at its P{p_hi} ({_ordinal(p_hi)} percentile)")],
-                  loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2)
+                  loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=1)
         r0 = t.iloc[0]
         title = (f"{r0['label']} moves {label} most: {_fmt_out(out, r0['out_low'])} at its P{p_lo}, "
                  f"{_fmt_out(out, r0['out_high'])} at its P{p_hi}")

@@ -160,6 +160,10 @@ def validate(file) -> None:
     sc = load_scenario(file)
     changed = [n for n, st in sc.params.items() if st.value != _default(n)]
     click.echo(f"ok: {file} is a valid scenario '{sc.name}' ({len(changed)} parameters differ from defaults)")
+    from model.shocks import describe
+
+    for i, shock in enumerate(sc.shocks):
+        click.echo(f"  shocks[{i}]: {describe(shock)}")
 
 
 def _default(name: str) -> float:
@@ -174,6 +178,7 @@ _EXTENSIONS = ("model.brief.command:brief", "model.batch.command:batch", "model.
                "model.sensitivity_command:sensitivity", "model.sensitivity_command:discover")
 _EXTENSIONS += ("model.score_command:score",)  # forecast scoring (issue 9)
 _EXTENSIONS += ("model.backtest_command:backtest",)  # rolling-origin backtest (issue 9)
+_EXTENSIONS += ("model.update_command:update",)  # conditioning on observations (issue 11)
 
 
 def _register_extensions() -> None:

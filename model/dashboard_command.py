@@ -27,7 +27,10 @@ def streamlit_argv(port: int, host: str = "127.0.0.1", app: Path = APP) -> list[
             "--server.headless", "true",
             "--server.address", host,
             "--server.port", str(port),
-            "--browser.gatherUsageStats", "false"]
+            "--browser.gatherUsageStats", "false",
+            # Users run the app, they don't edit it: a watcher would offer to rerun on any
+            # change in the tree and keep the page from ever going idle.
+            "--server.fileWatcherType", "none"]
 
 
 def _port_free(host: str, port: int) -> bool:

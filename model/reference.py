@@ -190,3 +190,47 @@ def rates_markdown(b: BaseRates | None = None) -> str:
         f"{b.expulsion_rounds.prob(60, jeffreys=True):.2f}.",
     ]
     return "\n".join(lines)
+
+
+def event_calibration(ds, b: BaseRates | None = None) -> list[tuple[str, str, str]]:
+    """The model's event rates and sizes beside the reference class: rows of (quantity,
+    model, record), computed from a simulated ensemble ``ds`` (run x time). Used by
+    scripts/behaviour.py for docs/behaviour.md; issue 9's event calibration."""
+    b = b or base_rates()
+    years = ds.sizes["time"] / 12
+    uk, ru = ds["expulsions"].values, ds["russian_expulsions"].values
+    # An opening round: one side expels in a month the other had not expelled in (a reply comes the same month).
+    opened = (uk > 0) | (ru > 0)
+    sizes = np.maximum(uk, ru)[opened]
+    answered = ((uk > 0) & (ru > 0))[opened]
+    crisis_starts = ds["crisis"].values
+    crises_per_year = crisis_starts.sum() / crisis_starts.shape[0] / years
+    in_crisis = ds["in_crisis"].values.mean()
+    suspended = ~ds["dialogue_active"].values.astype(bool)
+    starts = (suspended[:, 1:] & ~suspended[:, :-1]).sum() + suspended[:, 0].sum()
+    sanctions5 = float(ds["sanctions"].values.astype(bool)[:, :60].any(axis=1).mean())
+    jeff = b.sanctions.jeffreys_per_year
+    rows = [
+        ("expulsion rounds a year (either side opening)", f"{opened.sum() / opened.shape[0] / years:.3f}",
+         f"{b.expulsion_rounds.per_year:.3f} (Jeffreys {b.expulsion_rounds.jeffreys_per_year:.3f})"),
+        ("diplomats in a round (the opening side)",
+         f"median {np.median(sizes):g}, P10-P90 {np.quantile(sizes, 0.1):g}-{np.quantile(sizes, 0.9):g}, "
+         f"max {sizes.max():g}" if sizes.size else "none",
+         f"{_list(b.expulsion_sizes_long)} (1971-2012)"),
+        ("rounds answered in kind within the month", f"{answered.mean():.2f}" if answered.size else "none",
+         f"{b.reciprocity_answered} of {b.reciprocity_known} answered (Laplace 0.90), median lag "
+         f"{np.median(b.reply_lag_days):g} days"),
+        ("major incidents on UK soil a year", f"{ds['major_incidents'].values.sum() / uk.shape[0] / years:.3f}",
+         f"{b.major_incidents.per_year:.3f} (Jeffreys {b.major_incidents.jeffreys_per_year:.3f})"),
+        ("crises of relations a year", f"{crises_per_year:.3f}",
+         f"{b.crises.per_year:.3f} (Jeffreys {b.crises.jeffreys_per_year:.3f})"),
+        ("share of months in a crisis", f"{in_crisis:.2f}",
+         "about 0.25 in 1992-2012 (the Litvinenko freeze, 2006-11, and two short crises)"),
+        ("dialogue suspensions started a year", f"{starts / suspended.shape[0] / years:.3f}",
+         f"formats suspended by the UK or EU: {b.format_suspensions.per_year:.3f} "
+         f"(Jeffreys {b.format_suspensions.jeffreys_per_year:.3f})"),
+        ("P(sanctions within 5 years)", f"{sanctions5:.3f}",
+         f"none in 21 years: Jeffreys 1 - exp(-{jeff:.3f} x 5) = {1 - np.exp(-jeff * 5):.2f}; rule-of-three "
+         f"upper bound {1 - np.exp(-3 / 21 * 5):.2f}"),
+    ]
+    return rows

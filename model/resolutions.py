@@ -59,7 +59,7 @@ MAX_FACTS = 10_000
 # name -> (results variable, words).
 ANNUAL = {
     "exports_annual": ("exports_gbp_m", "UK goods exports to Russia in the year, GBP million"),
-    "expulsions_annual": ("expulsions", "diplomats expelled in the year, both ways"),
+    "expulsions_annual": (("expulsions", "russian_expulsions"), "diplomats expelled in the year, both ways"),
     "incidents_annual": ("incidents", "incidents on UK soil in the year"),
 }
 # Numbers read in one month: results variables of the contract (docs/architecture.md).
@@ -71,8 +71,8 @@ NUMBER_VARIABLES = (*ANNUAL, *MONTHLY)
 # in the window" when its indicator holds in at least one month of the window.
 EVENTS: dict[str, tuple[str, str, Any]] = {
     "dialogue_suspended": ("the Strategic Dialogue was suspended", "dialogue_active", lambda v: ~v.astype(bool)),
-    "expulsions": ("diplomats were expelled", "expulsions", lambda v: v > 0),
-    "sanctions": ("UK sanctions on Russia were in force", "sanctions", lambda v: v.astype(bool)),
+    "expulsions": ("diplomats were expelled (either side)", ("expulsions", "russian_expulsions"), lambda v: v > 0),
+    "sanctions": ("EU sanctions on Russia were in force", "sanctions", lambda v: v.astype(bool)),
     "major_incident": ("a major incident on UK soil", "major_incidents", lambda v: v > 0),
     "incident": ("an incident on UK soil", "incidents", lambda v: v > 0),
     "harassment": ("a harassment campaign against UK diplomats began", "harassment", lambda v: v.astype(bool)),
@@ -87,8 +87,8 @@ STATES: dict[str, tuple[str, tuple]] = {
     "relations_band": ("named band of the relations index", BAND_NAMES),
     "outcome": ("outcome class (the horizon rules applied in that month)", OUTCOMES),
     "dialogue_active": ("the Strategic Dialogue was active", (True, False)),
-    "sanctions": ("UK sanctions on Russia were in force", (True, False)),
-    "ladder": ("UK response rung", (0, 1, 2, 3, 4)),
+    "sanctions": ("EU sanctions on Russia were in force", (True, False)),
+    "ladder": ("UK response rung", (0, 1, 2, 3)),
 }
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -343,10 +343,10 @@ def check_against(res: Resolutions, ds: xr.Dataset) -> None:
                             f"starts {first}; score a forecast from {res.forecast_start} or change forecast_start")
     for i, f in enumerate(res.facts):
         where = res.where(i)
-        var = _variable(f)
-        if var not in ds:
-            raise DialogueError(f"{where}: the forecast file has no '{var}' variable; re-run it with "
-                                "this version of 'dialogue run'")
+        for var in _variables(f):
+            if var not in ds:
+                raise DialogueError(f"{where}: the forecast file has no '{var}' variable; re-run it with "
+                                    "this version of 'dialogue run'")
         if isinstance(f, NumberFact) and f.year is not None:
             years = full_years(ds)
             if f.year not in years:
@@ -360,12 +360,21 @@ def check_against(res: Resolutions, ds: xr.Dataset) -> None:
                                     "use a month inside it, or score a longer forecast")
 
 
-def _variable(f: Fact) -> str:
+def _variables(f: Fact) -> tuple[str, ...]:
+    """The results variables a fact reads (an event or a yearly total may read both sides' counts)."""
     if isinstance(f, NumberFact):
-        return ANNUAL[f.variable][0] if f.variable in ANNUAL else f.variable
-    if isinstance(f, EventFact):
-        return EVENTS[f.event][1]
-    return {"relations_band": "relations", "outcome": "relations"}.get(f.variable, f.variable)
+        var = ANNUAL[f.variable][0] if f.variable in ANNUAL else f.variable
+    elif isinstance(f, EventFact):
+        var = EVENTS[f.event][1]
+    else:
+        var = {"relations_band": "relations", "outcome": "relations"}.get(f.variable, f.variable)
+    return var if isinstance(var, tuple) else (var,)
+
+
+def variable_values(ds: xr.Dataset, names: str | tuple[str, ...]) -> np.ndarray:
+    """(run, time) values of one variable, or the sum of several (both sides' expulsions)."""
+    names = names if isinstance(names, tuple) else (names,)
+    return sum(ds[n].values.astype(np.float64) for n in names)
 
 
 def _dates(f: Fact) -> list[str]:
@@ -382,7 +391,7 @@ def number_sample(f: NumberFact, ds: xr.Dataset) -> np.ndarray:
     """The forecast ensemble (one value per run) for a number fact."""
     if f.variable in ANNUAL:
         sel = np.asarray(months(ds).year == f.year)
-        return ds[ANNUAL[f.variable][0]].values[:, sel].astype(np.float64).sum(axis=1)
+        return variable_values(ds, ANNUAL[f.variable][0])[:, sel].sum(axis=1)
     return ds[f.variable].values[:, _month_index(ds, f.date)].astype(np.float64)
 
 
@@ -391,7 +400,8 @@ def event_outcomes(f: EventFact | StateFact, ds: xr.Dataset) -> np.ndarray:
     if isinstance(f, EventFact):
         _, var, indicator = EVENTS[f.event]
         a, b = _month_index(ds, f.start), _month_index(ds, f.end)
-        return np.asarray(indicator(ds[var].values[:, a:b + 1])).any(axis=1)
+        values = variable_values(ds, var) if isinstance(var, tuple) else ds[var].values
+        return np.asarray(indicator(values[:, a:b + 1])).any(axis=1)
     return state_values(f.variable, ds, f.date) == f.value
 
 

@@ -43,10 +43,14 @@ _UNITS = {
     "repression": "index 0-1", "threat": "index 0-1", "syria_divergence": "index 0-1",
     "values_concern": "index 0-1", "us_russia": "index -1 to 1",
     "exports_gbp_m": "GBP million per month", "pressure": "pressure points",
-    "ladder": "rung: 0 none, 1 note, 2 dialogue suspended, 3 expulsions, 4 sanctions",
-    "dialogue_active": "bool", "sanctions": "bool", "expulsions": "diplomats expelled, both ways",
-    "incidents": "count", "major_incidents": "count", "asylum_grants": "count",
+    "ladder": "rung: 0 none, 1 note, 2 dialogue suspended, 3 expulsions",
+    "dialogue_active": "bool", "russia_suspended": "bool: Russia has suspended cooperation formats",
+    "sanctions": "bool: EU sanctions in force", "counter_sanctions": "bool: Russia answered sanctions",
+    "eu_pressure": "pressure points on the EU", "expulsions": "Russian diplomats the UK expelled",
+    "russian_expulsions": "British diplomats Russia expelled", "countermeasure": "bool: Russia moved against a UK "
+    "institution", "incidents": "count", "major_incidents": "count", "asylum_grants": "count",
     "harassment": "bool: a campaign began", "crisis": "bool: a crisis began",
+    "in_crisis": "bool: a crisis was under way", "regime_crisis": "bool: mass mobilisation has happened (sticky)",
     "meeting": "bool: a 2+2 met", "formula": "bool: a formula of words was found",
     "rebel_aid": "bool: UK has armed Syrian rebels",
 }
@@ -112,6 +116,31 @@ def build_dataset(out: dict[str, np.ndarray], params: dict[str, np.ndarray], run
         "bands": ";".join(f"{n}:{lo}:{hi}" for n, lo, hi in BANDS),
     })
     return ds
+
+
+def add_weights(ds: xr.Dataset, weight: np.ndarray, ancestor: np.ndarray, smc_json: str,
+                observations_toml: str, updates: int) -> xr.Dataset:
+    """Mark a Dataset as conditioned on observations (model/smc.py): per-run ``weight``
+    (normalised to sum to 1; equal after a final resample) and ``ancestor`` (the prior
+    run each descends from), the updates' diagnostics as JSON in ``attrs["smc"]`` and the
+    observations file in ``attrs["observations_toml"]``."""
+    ds["weight"] = ("run", np.asarray(weight, dtype=np.float64),
+                    {"long_name": "posterior weight of the run", "units": "1 (sums to 1 over runs)"})
+    ds["ancestor"] = ("run", np.asarray(ancestor, dtype=np.int64),
+                      {"long_name": "the prior run (global run index) this run descends from"})
+    ds.attrs.update({"smc": smc_json, "observations_toml": observations_toml, "smc_updates": int(updates)})
+    return ds
+
+
+def run_weights(ds: xr.Dataset) -> np.ndarray | None:
+    """The runs' weights (summing to 1), or None when every run counts the same, so
+    that unweighted data takes exactly the unweighted arithmetic."""
+    if "weight" not in ds:
+        return None
+    w = np.asarray(ds["weight"].values, dtype=np.float64)
+    if w.size == 0 or np.all(w == w[0]):
+        return None
+    return w / w.sum()
 
 
 # Space a results file needs beyond its data: NetCDF headers, attributes and slack.
@@ -191,14 +220,22 @@ def write_atomic(data: bytes | memoryview, path: str | Path) -> Path:
             os.fsync(fh.fileno())
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         if isinstance(exc, PermissionError):
             raise DialogueError(f"{path}: permission denied; choose a folder you can write to") from None
         raise DialogueError(f"{path}: could not write results ({_reason(exc)}); nothing was written") from None
     except BaseException:  # Ctrl+C mid-write: still leave nothing behind
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return path
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a partial file if we can; on a read-only file system nothing was written anyway."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def load(path: str | Path) -> xr.Dataset:

@@ -10,6 +10,11 @@ every random number is a pure function of
 hashed with the MurmurHash3 64-bit finaliser. Any subset of runs, in any order,
 on any worker, draws exactly the same numbers. The root key comes from
 ``SeedSequence``, which gives well-mixed keys even for seeds 0, 1, 2, ...
+
+Conditioning on observations (:mod:`model.smc`) resamples the runs and lets them
+carry on with fresh randomness: ``generation`` g > 0 mixes a salt into each run's
+key, so a resampled run draws numbers keyed by (seed, run index, generation, month,
+stream). Generation 0 is the unsalted key: today's numbers, bit for bit.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ _MASK = (1 << 64) - 1
 _S33 = np.uint64(33)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / (1 << 53)
+_GENERATION = 0xD6E8FEB86659FD93  # odd multiplier spreading generation numbers over 64 bits
 
 PARAM_MONTH = -1  # the "month" at which per-run parameters are drawn
 
@@ -58,12 +64,16 @@ def stream_id(name: str) -> int:
 class Streams:
     """Random numbers for a set of runs, identified by their global indices."""
 
-    def __init__(self, seed: int, run_ids: np.ndarray):
+    def __init__(self, seed: int, run_ids: np.ndarray, generation: int = 0):
         k0, k1 = np.random.SeedSequence(seed).generate_state(2, np.uint64)
         self.k1 = int(k1)
+        self.generation = int(generation)
         ids = np.asarray(run_ids, dtype=np.uint64)
         with np.errstate(over="ignore"):
             self._base = _fmix(ids * np.uint64(_GOLDEN) ^ k0)
+            if self.generation:  # generation 0 keeps the unsalted key (today's numbers)
+                self._base ^= np.uint64(_fmix_int(self.generation * _GENERATION + 1))
+                _fmix(self._base)
         self.month = 0
 
     @property

@@ -10,10 +10,12 @@ A scenario file has these sections, all optional::
     [initial]    start month and starting state (see :class:`Initial`)
     [calendar]   first 2+2 meeting, meeting interval, elections
     [params]     name = value, or name = {value = .., dist = .., spread = ..}
+    [[shocks]]   dated one-off events: kind, month (or a window to until), size (docs/shocks.md)
 
 Files are validated one by one (so an error names the file it is in), then
-merged parent-first. Every problem raises :class:`DialogueError` with one line
-naming the file, the key and the fix.
+merged parent-first (a child's ``[[shocks]]`` are appended to its parent's).
+Every problem raises :class:`DialogueError` with one line naming the file, the
+key and the fix.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import tomli_w
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from model.errors import DialogueError
 from model.params import DIST_KINDS, DistKind, ParamSpec, registry
+from model.shocks import KINDS as SHOCK_KINDS
+from model.shocks import UNITS as SHOCK_UNITS
+from model.shocks import label as shock_label
+from model.shocks import schedule_problem, size_problem
 from model.validation import (
     BOUND_TOLERANCE,
     MAX_DEPTH,
@@ -42,6 +48,8 @@ from model.validation import (
     MAX_PATH_PART_CHARS,
     MAX_REF_CHARS,
     MAX_RUNS,
+    MAX_SHOCK_NOTE_CHARS,
+    MAX_SHOCKS,
     MIN_HORIZON,
     MIN_MONTH,
     MIN_RUNS,
@@ -121,8 +129,9 @@ class Initial(BaseModel):
     us_russia: float = Field(0.2, ge=-1, le=1, title="US-Russia relations", description="index -1 to 1")
     pressure: float = Field(0.3, ge=0, le=50, title="UK escalation pressure",
                             description="pressure points left by the 2012 incidents")
-    ladder: int = Field(0, ge=0, le=4, title="UK response rung",
-                        description="0 none, 1 note, 2 dialogue suspended, 3 expulsions, 4 sanctions")
+    ladder: int = Field(0, ge=0, le=3, title="UK response rung",
+                        description="0 none, 1 note, 2 dialogue suspended, 3 expulsions")
+    sanctions: bool = Field(False, title="EU sanctions in force", description="true or false")
 
 
 class Election(BaseModel):
@@ -147,6 +156,39 @@ class Calendar(BaseModel):
     campaign_months: int = Field(3, ge=1, le=12, title="Campaign length",
                                  description="months of mobilisation ending with the election month")
     elections: list[Election] = Field(default_factory=lambda: list(DEFAULT_ELECTIONS), max_length=MAX_ELECTIONS)
+
+
+def _shock_kind(value: str) -> str:
+    if value not in SHOCK_KINDS:
+        raise PydanticCustomError("shock_kind", "not a shock kind")
+    return value
+
+
+class Shock(BaseModel):
+    """A dated one-off event (docs/shocks.md): a ``[[shocks]]`` entry."""
+
+    model_config = _STRICT
+    kind: Annotated[str, AfterValidator(_shock_kind)] = Field(
+        title="Kind", description="what happens: " + ", ".join(SHOCK_KINDS))
+    month: Month = Field(title="Month", description="YYYY-MM; with until, the first month of the window")
+    until: Month | None = Field(None, title="Window end", description=(
+        "YYYY-MM, optional: the last month of a window; each run draws its own month uniformly in it"))
+    size: float | None = Field(None, ge=0, title="Size", description=(
+        "optional, in the kind's units; left out, the model draws it. "
+        + "; ".join(f"{k}: {u}" for k, u in SHOCK_UNITS.items() if u)
+        + "; no_formula takes no size"))
+    note: str | None = Field(None, max_length=MAX_SHOCK_NOTE_CHARS, title="Note",
+                             description="free text, shown as plain text")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Shock:
+        if self.until is not None and self.until < self.month:
+            raise PydanticCustomError("shock", "until = {until} is before month = {month}; the window must "
+                                      "end in or after its first month", {"until": self.until, "month": self.month})
+        problem = size_problem(self.kind, self.size)
+        if problem:
+            raise PydanticCustomError("shock", "{problem}", {"problem": problem})
+        return self
 
 
 class ParamSetting(BaseModel):
@@ -176,6 +218,7 @@ class _File(BaseModel):
     initial: Initial | None = None
     calendar: Calendar | None = None
     params: dict[str, float | _ParamEntry] = {}
+    shocks: list[Shock] = Field(default_factory=list, max_length=MAX_SHOCKS)
 
 
 class Scenario(BaseModel):
@@ -188,6 +231,7 @@ class Scenario(BaseModel):
     initial: Initial = Initial()
     calendar: Calendar = Calendar()
     params: dict[str, ParamSetting]
+    shocks: tuple[Shock, ...] = ()  # parent's first, then the child's (docs/shocks.md)
     source: str = ""
     # Overrides applied since loading ("repression=0.8"), so results can say what changed.
     changes: tuple[str, ...] = ()
@@ -206,6 +250,8 @@ class Scenario(BaseModel):
                                "run": self.run.model_dump(), "initial": self.initial.model_dump(),
                                "calendar": self.calendar.model_dump()}
         doc["params"] = {n: s.model_dump() for n, s in self.params.items()}
+        if self.shocks:  # left out when empty, so a scenario without shocks hashes as before
+            doc["shocks"] = [s.model_dump(exclude_none=True) for s in self.shocks]
         return tomli_w.dumps(doc)
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Scenario:
@@ -244,10 +290,33 @@ class Scenario(BaseModel):
         except ValidationError as exc:
             raise DialogueError(f"override: {_explain(exc)}") from None
         params = {n: _check_param(specs_get(n), _as_setting(e), "override") for n, e in checked.params.items()}
+        # Shocks stay as they are, but a new start or horizon may leave one outside the simulated months.
+        problem = schedule_problem(self.shocks, checked.initial.start, checked.run.horizon)
+        if problem:
+            raise DialogueError(f"{self.source or 'override'}: {problem}")
         return self.model_copy(update={
             "run": checked.run, "initial": checked.initial, "calendar": checked.calendar,
             "params": params, "source": self.source,
             "changes": tuple(f"{k}={v}" for k, v in changes.items())})
+
+    def with_shocks(self, shocks: list[Shock | dict[str, Any]], where: str = "added shock") -> Scenario:
+        """A copy with ``shocks`` appended to its own (as a child file's would be), checked."""
+        if not shocks:
+            return self
+        extra = []
+        for i, s in enumerate(shocks, start=len(self.shocks)):
+            try:
+                extra.append(s if isinstance(s, Shock) else Shock.model_validate(s))
+            except ValidationError as exc:
+                raise DialogueError(f"{where}: {_explain(exc, ('shocks', i))}") from None
+        out = (*self.shocks, *extra)
+        if len(out) > MAX_SHOCKS:
+            raise DialogueError(f"{where}: {len(out)} shocks in all; a scenario may hold at most {MAX_SHOCKS}")
+        problem = schedule_problem(out, self.initial.start, self.run.horizon)
+        if problem:
+            raise DialogueError(f"{where}: {problem}")
+        added = [f"shocks[{len(self.shocks) + i}]={shock_label(s)}" for i, s in enumerate(extra)]
+        return self.model_copy(update={"shocks": out, "changes": (*self.changes, *added)})
 
 
 def _show(value: Any) -> str:
@@ -269,16 +338,28 @@ def _as_setting(entry: float | _ParamEntry) -> dict[str, Any]:
     return {"value": entry}
 
 
-def _explain(exc: ValidationError) -> str:
-    """One line from the first pydantic error, with bounds and suggestions."""
+def _explain(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> str:
+    """One line from the first pydantic error, with bounds and suggestions. ``prefix``:
+    where the validated model sits in a scenario, e.g. ``("shocks", 3)``."""
     err = pick_error(exc)
-    loc = [shorten(str(x), 40) for x in err["loc"] if not str(x).startswith(("float", "_ParamEntry", "function"))]
-    where = ".".join(loc)
+    loc = [shorten(str(x), 40) for x in (*prefix, *err["loc"])
+           if not str(x).startswith(("float", "_ParamEntry", "function"))]
+    where = _loc_text(loc)
     kind, got = err["type"], err.get("input")
     if kind == "extra_forbidden":
-        parent_fields = _fields_at(loc[:-1])
-        section = ".".join(loc[:-1]) or "the top level"
+        in_shock = loc[0] == "shocks" and len(loc) == 3
+        parent_fields = Shock.model_fields if in_shock else _fields_at(loc[:-1])
+        section = _loc_text(loc[:-1]) or "the top level"
         return f"unknown key {clip(loc[-1])} in [{section}]{suggest(loc[-1], parent_fields)}"
+    if loc == ["shocks"] and kind == "list_type":
+        return f"shocks must be a list of tables, got {clip(got)}; write each shock under its own [[shocks]] header"
+    if kind == "shock_kind":
+        return (f"{where} = {clip(got)} is not a kind of shock; use one of {', '.join(SHOCK_KINDS)}"
+                f"{suggest(str(got), SHOCK_KINDS)}")
+    if kind == "shock":  # a check across a shock's fields: name it by kind and month
+        named = isinstance(got, dict) and all(isinstance(got.get(k), str) for k in ("kind", "month"))
+        shown = f" ({got['kind']} {got['month']})" if named else ""
+        return f"{where}{shown}: {err['msg']}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         info = _field_at(loc)
         words = bound_words(*field_bounds(info.metadata)) if info is not None else bound_words(
@@ -299,6 +380,13 @@ def _explain(exc: ValidationError) -> str:
     if kind == "missing":
         return f"{where} is missing"
     return f"{where} {wanted(err)}"
+
+
+def _loc_text(loc: list[str]) -> str:
+    """An error location as a scenario author reads it: ``shocks[2].size``, ``calendar.first_meeting``."""
+    if len(loc) > 1 and loc[0] == "shocks" and loc[1].isdigit():
+        return ".".join([f"shocks[{loc[1]}]", *loc[2:]])
+    return ".".join(loc)
 
 
 def _fields_at(loc: list[str]):
@@ -435,8 +523,10 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> _File:
 
 def _merge(files: list[tuple[_File, Path]]) -> dict[str, Any]:
     """Merge files parent-first; only keys a file actually sets override."""
-    out: dict[str, Any] = {"run": {}, "initial": {}, "calendar": {}, "params": {}}
-    for f, _ in files:
+    out: dict[str, Any] = {"run": {}, "initial": {}, "calendar": {}, "params": {}, "shocks": []}
+    for f, path in files:
+        # A child's shocks join its parent's; each remembers its file, for messages.
+        out["shocks"] += [(sh, path, i) for i, sh in enumerate(f.shocks)]
         for section in ("run", "initial", "calendar"):
             sub = getattr(f, section)
             if sub is not None:
@@ -504,11 +594,21 @@ def _build(chain: list[tuple[_File, Path]], where: str, default_name: str, sourc
     if "first_meeting" not in calendar:
         calendar = calendar | {"first_meeting": merged["initial"].get("start", "2013-03")}
     try:
-        return Scenario(name=merged.get("name", default_name), description=merged.get("description", ""),
-                        run=RunSettings(**merged["run"]), initial=Initial(**merged["initial"]),
-                        calendar=Calendar(**calendar), params=params, source=source)
+        sc = Scenario(name=merged.get("name", default_name), description=merged.get("description", ""),
+                      run=RunSettings(**merged["run"]), initial=Initial(**merged["initial"]),
+                      calendar=Calendar(**calendar), params=params, source=source,
+                      shocks=tuple(sh for sh, _, _ in merged["shocks"]))
     except ValidationError as exc:
         raise DialogueError(f"{where}: {_explain(exc)}") from None
+    if len(sc.shocks) > MAX_SHOCKS:
+        raise DialogueError(f"{where}: {len(sc.shocks)} shocks with those inherited through extends; "
+                            f"a scenario may hold at most {MAX_SHOCKS}")
+    own = chain[-1][1]
+    names = [f"shocks[{i}]" if path == own else f"shocks[{i}] of {path.name}" for _, path, i in merged["shocks"]]
+    problem = schedule_problem(sc.shocks, sc.initial.start, sc.run.horizon, names)
+    if problem:
+        raise DialogueError(f"{where}: {problem}")
+    return sc
 
 
 def load_scenario(ref: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -170,7 +170,7 @@ def start_state(ds: xr.Dataset) -> dict[str, object]:
         initial = {}
     rel = float(ds.attrs.get("initial_relations", initial.get("relations", 1.0)))
     ladder = int(initial.get("ladder", 0))
-    sanctions = ladder >= 4
+    sanctions = bool(initial.get("sanctions", False))
     return {"relations_band": str(band_names(np.array([rel]))[0]),
             "outcome": str(classify(np.array([rel]), np.array([sanctions]))[0]),
             "dialogue_active": ladder < 2, "sanctions": sanctions, "ladder": ladder}

@@ -198,7 +198,7 @@ def outputs_of(out: dict[str, np.ndarray], months: list[int], names: list[str]) 
     if "dialogue_suspended" in names:
         res["dialogue_suspended"] = ever(~out["dialogue_active"].astype(bool))
     if "expulsions" in names:
-        res["expulsions"] = ever(out["expulsions"] > 0)
+        res["expulsions"] = ever((out["expulsions"] > 0) | (out["russian_expulsions"] > 0))  # either side
     if "sanctions" in names:
         res["sanctions"] = ever(out["sanctions"].astype(bool))
     res["relations"] = rel.astype(np.float64)

@@ -20,7 +20,9 @@ MAX_IN_MEMORY_BYTES = 6e9
 
 def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int | None = None,
              horizon: int | None = None, overrides: dict[str, Any] | None = None,
-             engine: str = "ensemble", run_offset: int = 0, design: Any = None) -> xr.Dataset:
+             engine: str = "ensemble", run_offset: int = 0, design: Any = None,
+             observations: Any = None, min_ess: float | None = None, final_resample: bool = True,
+             stepwise: bool = False) -> xr.Dataset:
     """Run the Monte Carlo ensemble and return the results Dataset.
 
     ``runs``, ``seed`` and ``horizon`` default to the scenario's ``[run]`` section.
@@ -32,6 +34,18 @@ def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int
     parameters' draws. Runs then default to the number of rows. Row ``i`` is run
     ``run_offset + i``, so it gives the same result alone (with that offset) as
     inside the design. The designed names are recorded in ``ds.attrs["design"]``.
+
+    ``observations`` (an observations TOML path or a parsed
+    :class:`model.observations.Observations`) conditions the ensemble on what has
+    happened since the start, by sequential Monte Carlo (:mod:`model.smc`,
+    docs/updating.md). The Dataset then has per-run ``weight`` and ``ancestor`` and
+    the updates' diagnostics in ``ds.attrs["smc"]`` (JSON). ``min_ess``: draw more runs
+    until every update keeps that effective sample size (the Dataset may then hold
+    more runs than asked for). With ``final_resample=False`` the last update's weights
+    are kept rather than resampled. ``stepwise`` also records, in ``attrs["smc"]``, the key
+    probabilities given the observations through each update (a fork of the ensemble run to
+    the horizon per update: slower). Resampling couples the runs, so a conditioned
+    ensemble is a function of all its runs: split into chunks it would differ.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     table = None
@@ -51,6 +65,10 @@ def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int
         raise DialogueError(
             f"{r.runs:,} runs x {r.horizon} months needs about {need / 1e9:.1f} GB in memory; "
             f"use fewer runs, or 'dialogue batch', which streams chunks to disk")
+    if observations is not None:
+        return _conditioned(sc, observations, engine, table, run_offset, min_ess, final_resample, stepwise)
+    if min_ess is not None:
+        raise DialogueError("min_ess applies only with observations; give observations=..., or drop min_ess")
     run_ids = np.arange(run_offset, run_offset + r.runs)
     out, params = ENGINES[engine](sc, run_ids, r.seed, r.horizon, design=table)
     ds = build_dataset(out, params, run_ids, sc, r.seed, r.horizon)
@@ -59,3 +77,29 @@ def simulate(scenario: Scenario | str | Path, runs: int | None = None, seed: int
         for name in table:
             ds[f"param_{name}"].attrs["source"] = "design"
     return ds
+
+
+def _conditioned(sc: Scenario, observations: Any, engine: str, table: Any, run_offset: int,
+                 min_ess: float | None, final_resample: bool, stepwise: bool = False) -> xr.Dataset:
+    """The ensemble conditioned on observations (see :func:`simulate`)."""
+    from model.observations import as_observations
+    from model.results import add_weights
+    from model.smc import MAX_GROWTH, condition
+
+    if engine != "ensemble":
+        raise DialogueError(f"the '{engine}' engine runs one run at a time and cannot condition on observations, "
+                            "which weighs the whole ensemble at once; use engine 'ensemble'")
+    if table is not None:
+        raise DialogueError("observations cannot be combined with a design: resampling would reorder the "
+                            "designed rows; condition the scenario without a design")
+    if min_ess is not None and not (isinstance(min_ess, (int, float)) and min_ess >= 1):
+        raise DialogueError(f"min_ess must be a number of runs, 1 or more, got {min_ess!r}")
+    obs = as_observations(observations)
+    r = sc.run
+    per_run = r.horizon * sum(np.dtype(dt).itemsize for dt in RECORDED.values())
+    res = condition(sc, r.runs, r.seed, r.horizon, obs, min_ess=min_ess, run_offset=run_offset,
+                    final_resample=final_resample, stepwise=stepwise,
+                    max_runs=min(MAX_GROWTH * r.runs, max(r.runs, int(MAX_IN_MEMORY_BYTES // per_run))))
+    run_ids = np.arange(run_offset, run_offset + res.weight.size)
+    ds = build_dataset(res.out, res.params, run_ids, sc, r.seed, r.horizon)
+    return add_weights(ds, res.weight, res.ancestor, res.to_json(), obs.text, len(res.updates))

@@ -47,6 +47,8 @@ MAX_DESCRIPTION_CHARS = 5_000  # a scenario's `description`
 MAX_REF_CHARS = 1_024  # a scenario reference: shipped name, or path given to `extends` or the CLI
 MAX_PATH_PART_CHARS = 255  # one part of such a path (the usual file-system limit)
 MAX_ELECTIONS = 100  # entries in [calendar] elections
+MAX_SHOCKS = 50  # [[shocks]] in a resolved scenario, inherited ones included (docs/shocks.md)
+MAX_SHOCK_NOTE_CHARS = 500  # a shock's `note`
 MIN_RUNS, MAX_RUNS = 1, 10_000_000
 MIN_HORIZON, MAX_HORIZON = 1, 600  # months
 # Months (start, first 2+2 meeting, elections). The latest start plus the longest

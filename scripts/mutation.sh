@@ -25,15 +25,22 @@ tests_for() {
     model/agents*|model/rng.py) echo "$CORE test_mutation_trade.py" ;;
     model/engine.py) echo "$CORE test_design.py" ;;
     model/params.py) echo "$CORE test_scenario.py" ;;
-    model/scenario.py|model/validation.py) echo "$CORE test_scenario.py test_field_bounds.py test_fuzz_scenario.py
-                                            test_mutation_validation.py test_mutation_scenario.py" ;;
+    # mutmut runs a mutant's tests fastest first and stops at the first failure, so a slow
+    # file costs time mainly on survivors; these lists leave out the slow end-to-end files.
+    model/scenario.py|model/validation.py) echo "test_mutation_scenario.py test_mutation_validation.py test_scenario.py
+                                            test_field_bounds.py test_fuzz_scenario.py" ;;
     model/design.py) echo "test_design.py test_mutation_design.py" ;;
     model/batch/summary.py|model/batch/plan.py) echo "test_mutation_batch.py test_batch_chunking.py" ;;
+    # Scored on the fast in-process tests only. test_batch*.py run chunks in worker
+    # processes: a mutant that deadlocks a pool worker sleeps for ever (mutmut's limit is on
+    # CPU time, which a waiting process does not use), and each survivor costs minutes.
+    model/batch/integrity.py|model/batch/store.py|model/batch/chunks.py|model/batch/runner.py)
+      echo "test_mutation_batch_io.py test_mutation_batch.py" ;;
     dashboard/state.py|dashboard/widgets.py) echo "test_mutation_dashboard.py" ;;
     model/batch*) echo "test_batch.py test_batch_chunking.py test_batch_integrity.py test_batch_sweep.py
                         test_batch_sweep_fuzz.py test_reproducibility.py" ;;
-    model/results.py|model/analysis.py) echo "test_results.py test_presentation.py test_batch_chunking.py
-                        test_mutation_analysis.py" ;;
+    model/results.py|model/analysis.py) echo "test_mutation_analysis.py test_mutation_results.py test_results.py
+                        test_presentation.py" ;;
     model/charts*) echo "test_mutation_charts.py test_charts.py test_presentation.py" ;;
     model/brief*) echo "test_brief.py test_presentation.py" ;;
     model/calibration.py) echo "test_calibration.py" ;;

@@ -72,8 +72,9 @@ def test_sweep_seed_and_runs_are_overridden_by_flags(tmp_path):
      "unknown parameter 'represion' in [params]; did you mean 'repression'?"),
     ('scenario = "baseline"\n[params.repression]\nvalues = [0.5, 1.4]\n',
      "params.repression value 1.4 is outside the parameter's range; it must be between 0 and 1"),
+    # The range is the registry's (issue 10 narrowed trade_growth to -0.2..0.3), in bound_words' wording.
     ('scenario = "baseline"\n[params.trade_growth]\nlow = -0.5\nhigh = 0.1\nsteps = 3\n',
-     "must be between -0.2 and 0.4"),
+     f"must be between {registry()['trade_growth'].low:g} and {registry()['trade_growth'].high:g}"),
     ('scenario = "baseline"\n[params.repression]\nvalue = [0.5]\n',
      "unknown key 'value' in [params.repression]; did you mean 'values'?"),
     ('scenario = "baseline"\nmethdo = "lhs"\n[params.repression]\nvalues = [0.5]\n',

@@ -146,7 +146,7 @@ def test_slider_upload_and_screenshot(server, browser):
     page.set_default_timeout(60_000)
     page.goto(f"{server}/?runs=1000")
     page.locator('[data-testid="stMetricValue"]').first.wait_for()
-    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     wait_idle(page)
     before = metric(page, "Relations")
 
@@ -181,7 +181,7 @@ def test_slider_upload_and_screenshot(server, browser):
     # The comparison tab, for the screenshot review.
     page.get_by_role("tab", name="Compare with preset").click()
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
-    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]:visible').first.wait_for()
     wait_idle(page)
     screenshot(page, "dashboard-compare.png")
     page.close()
@@ -287,7 +287,7 @@ def test_normal_session_contacts_no_other_host(server, browser):
     refused here, as they would be offline, and recorded)."""
     page, external = offline_page(browser)
     page.goto(f"{server}/?runs=300")
-    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     wait_idle(page)
     before = metric(page, "Relations")
     thumb = page.locator('[data-testid="stSlider"]').filter(has_text="divergence over Syria").locator(
@@ -303,7 +303,7 @@ def test_normal_session_contacts_no_other_host(server, browser):
     for tab in ("Compare with preset", "Share & export", "Forecast"):
         page.get_by_role("tab", name=tab).click()
         wait_idle(page)
-    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     # the page's own fonts and icons came from the server
     fonts = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').length")
     assert fonts >= 1
@@ -323,7 +323,7 @@ def test_headline_cards_show_whole_labels(server, browser, width):
     page.set_default_timeout(60_000)
     page.goto(f"{server}/?runs=1000&repression=0.8")
     page.locator('[data-testid="stMetricValue"]').first.wait_for()
-    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     wait_idle(page)
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert len(labels) == 5, labels

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from dashboard import compute, insight, state  # noqa: E402
 from model import load_scenario  # noqa: E402
 from model.charts import lower_first  # noqa: E402
+from model.discovery import likely_words  # noqa: E402
 from model.sensitivity import tornado  # noqa: E402
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -104,31 +106,54 @@ def test_what_matters_button_matches_an_independent_tornado_and_a_slider_move_co
 
 
 def test_when_it_goes_wrong_shows_the_box_sentence_for_a_likely_outcome():
+    # Expulsions (either side's rounds, by the horizon): in the issue-10 baseline, confrontation or worse
+    # is too rare (about 10%) for any box to make it likely, so the "becomes <PHIA term>" wording is
+    # exercised on an event that some assumptions do make likely.
     at = make_app("When does it go wrong")
     calls = compute.CALLS["discover"]
-    at.selectbox(key="ww_outcome").set_value("confrontation_or_worse").run()
+    at.selectbox(key="ww_outcome").set_value("expulsions").run()
     assert compute.CALLS["discover"] == calls  # choosing an outcome is not the button
     press(at, "ww_run")
     assert compute.CALLS["discover"] == calls + 1
     res = at.session_state["ww_last"].result
     assert res is not None and res.boxes
     page = texts(at)
-    assert res.boxes[0].sentence in page
-    assert "Confrontation or worse becomes likely" in page
+    box = res.boxes[0]
+    assert box.sentence in page
+    # A likely box reads "becomes" + the PHIA term of its own density (recomputed on the futures).
+    inside = np.ones(res.n, dtype=bool)
+    for k, (lo, hi) in box.limits.items():
+        inside &= (res.x[k] >= lo).to_numpy() & (res.x[k] <= hi).to_numpy()
+    density = res.y[inside].mean()
+    assert density == pytest.approx(box.density) and density >= 0.525  # "likely" or stronger
+    assert f"Expulsion of diplomats becomes {likely_words(density)} ({100 * density:.0f}%" in page
     assert images(at) == 2  # peeling trajectory and the box over its scatter
     at.slider(key=state.param_key("syria_divergence")).set_value(0.3).run()
     assert compute.CALLS["discover"] == calls + 1
     assert "assumptions have changed since" in texts(at)
 
 
-NO_INCIDENTS = (b'name = "no_incidents"\nextends = "baseline"\n[run]\nhorizon = 12\nruns = 200\n'
-                b'[params]\nincident_rate = {value = 0.0, dist = "fixed"}\n')
+NO_SANCTIONS = (b'name = "no_sanctions"\nextends = "baseline"\n[run]\nhorizon = 12\nruns = 200\n'
+                b'[params]\ncrisis_rate = {value = 0.0, dist = "fixed"}\n'
+                b'incident_rate = {value = 0.0, dist = "fixed"}\neu_threshold = {value = 15.0, dist = "fixed"}\n')
+
+
+def test_no_sanctions_within_a_year_by_the_eu_rule():
+    """The premise of the next test, from the EU rule's constants: with no crises and no incidents on UK
+    soil, pressure on the EU grows by at most one expulsion round and full values concern a month, so in
+    a year it stays below a threshold fixed at the top of its range."""
+    from model.agents.eu import EXPULSION_PRESSURE, VALUES_PRESSURE
+    from model.params import registry
+
+    most = 12 * (EXPULSION_PRESSURE + VALUES_PRESSURE * (1.0 - 0.5))
+    assert registry()["eu_threshold"].high == 15.0 and most < 15.0
 
 
 def test_an_outcome_that_never_happens_gives_the_one_line_message():
-    """With no incidents on UK soil there are no sanctions within a year: nothing to discover."""
+    """With no crises, no incidents on UK soil and the EU's threshold at its top, there are no sanctions
+    within a year: nothing to discover."""
     at = make_app("When does it go wrong")
-    at.file_uploader(key="upload").set_value(("no_incidents.toml", NO_INCIDENTS, "application/toml")).run()
+    at.file_uploader(key="upload").set_value(("no_sanctions.toml", NO_SANCTIONS, "application/toml")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.selectbox(key="ww_outcome").set_value("sanctions").run()
     press(at, "ww_run")

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import DialogueError, discover
+from model import DialogueError, discover, load_scenario
 from model.cli import main
 from model.discovery import describe_box, find_boxes
+from model.params import registry
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,9 @@ def test_box_sentence():
 
 def test_discover_on_the_model(baseline):
     res = discover(baseline, outcome="confrontation_or_worse", n=1500, horizon=36)
-    assert res.x.shape == (1500, 39) and res.y.dtype == bool
+    # One column per parameter the scenario gives an uncertainty (every one not marked fixed).
+    uncertain = [n for n, st in baseline.params.items() if st.dist != "fixed"]
+    assert res.x.shape == (1500, len(uncertain)) and list(res.x.columns) == uncertain and res.y.dtype == bool
     assert 0 < res.base_rate < 1
     # The sentence's numbers are those of the stated box, recomputed on the futures.
     b = res.boxes[0]
@@ -65,19 +68,49 @@ def test_discover_on_the_model(baseline):
     assert {"box", "method", "param", "low", "high", "coverage", "density", "sentence"} <= set(frame)
 
 
-def test_outcome_that_never_happens_is_one_line(baseline):
+# Sanctions in the first month, made impossible by the rules: with no crisis base rate (and no
+# earlier major incident to open one), the EU's pressure in month one is at most one major incident,
+# one expulsion round and full values concern, below a threshold fixed at its top of range.
+NO_FIRST_MONTH_SANCTIONS = """\
+name = "no_first_month_sanctions"
+extends = "baseline"
+
+[params]
+crisis_rate = { value = 0.0, dist = "fixed" }
+eu_threshold = { value = 15.0, dist = "fixed" }
+"""
+
+
+def test_first_month_sanctions_are_impossible_by_the_rules():
+    """The premise of the next two tests, from the EU rule's own constants."""
+    from model.agents.eu import EXPULSION_PRESSURE, MAJOR_INCIDENT_PRESSURE, VALUES_PRESSURE
+
+    # At most one major incident a month (exiles.py), one round, concern at most 1 (0.5 above its floor).
+    most = MAJOR_INCIDENT_PRESSURE * 1 + EXPULSION_PRESSURE * 1 + VALUES_PRESSURE * (1.0 - 0.5)
+    assert registry()["eu_threshold"].high == 15.0 and most < 15.0
+
+
+def test_outcome_that_never_happens_is_one_line(tmp_path):
+    (tmp_path / "s.toml").write_text(NO_FIRST_MONTH_SANCTIONS, encoding="utf-8")
     with pytest.raises(DialogueError, match="no sanctions in 300 futures; nothing to discover"):
-        discover(baseline, outcome="sanctions", n=300, horizon=1)
+        discover(load_scenario(tmp_path / "s.toml"), outcome="sanctions", n=300, horizon=1)
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--outcome", "ruptre"], "did you mean 'rupture'"),
-    (["--outcome", "rupture", "--n", "10"], "too small"),
-    (["--outcome", "rupture", "--params", "represion"], "did you mean 'repression'"),
-    (["--outcome", "sanctions", "--n", "300", "--horizon", "1"], "nothing to discover"),
+@pytest.fixture(scope="module")
+def never_sanctioned(tmp_path_factory):
+    p = tmp_path_factory.mktemp("scenario") / "s.toml"
+    p.write_text(NO_FIRST_MONTH_SANCTIONS, encoding="utf-8")
+    return str(p)
+
+
+@pytest.mark.parametrize("scenario, args, words", [
+    ("baseline", ["--outcome", "ruptre"], "did you mean 'rupture'"),
+    ("baseline", ["--outcome", "rupture", "--n", "10"], "too small"),
+    ("baseline", ["--outcome", "rupture", "--params", "represion"], "did you mean 'repression'"),
+    (None, ["--outcome", "sanctions", "--n", "300", "--horizon", "1"], "nothing to discover"),
 ])
-def test_cli_bad_input(tmp_path, capsys, args, words):
-    code = main(["discover", "baseline", *args, "--out", str(tmp_path / "d")])
+def test_cli_bad_input(tmp_path, capsys, never_sanctioned, scenario, args, words):
+    code = main(["discover", scenario or never_sanctioned, *args, "--out", str(tmp_path / "d")])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and words in err
     assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ parameter has units, a range, a default, a distribution and a stated source."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,8 @@ def test_every_parameter_is_fully_specified():
         if s.dist != "fixed":
             assert s.spread > 0, name
         quoted = re.findall(r"'([^']{25,})'", s.source.replace("\u2019", "'"))
-        invented = any(w in s.source.lower() for w in ("invented", "calibrated"))
+        # "reference class": derived from the pre-2013 record in model/data/reference_events.csv.
+        invented = any(w in s.source.lower() for w in ("invented", "calibrated", "reference class"))
         assert invented or any(_in_article(q) for q in quoted), name
 
 
@@ -58,3 +60,20 @@ def test_article_copy_matches_shared_source():
     if not shared.exists():
         pytest.skip("no shared/ folder beside this checkout")
     assert shared.read_text() == ARTICLE
+
+
+# Rules that are the modeller's additions rather than the article's (issue 10): each says so.
+MODELLERS_ADDITIONS = ("climb_ladder", "strike_crises", "weigh_sanctions", "reciprocate_expulsions",
+                       "counter_uk_institutions", "suspend_formats", "break_spy_rows")
+
+
+def test_modellers_additions_say_so_in_the_rule_and_in_the_model_doc():
+    from model.agents import ACTORS
+
+    rules = {r.__name__: (a, r) for a in ACTORS for r in a.rules}
+    model_doc = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text()
+    for name in MODELLERS_ADDITIONS:
+        actor, rule = rules[name]
+        module_doc = sys.modules[rule.__module__].__doc__ or ""
+        assert "modeller's" in " ".join(((rule.__doc__ or "") + module_doc).split()), name
+        assert f"`{name}`" in model_doc, f"docs/model.md does not name {name} as the modeller's addition"

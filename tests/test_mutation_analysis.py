@@ -123,8 +123,11 @@ def _dataset() -> xr.Dataset:
     expulsions = np.array([[0, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 0, 0, 4]])
     sanctions = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]], bool)
     major = np.array([[0, 0, 1, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])
+    # Russia expels first in run 1 (month 0, before the UK's round); a regime crisis in run 4 lasts.
+    russian = np.array([[0, 3, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])
+    regime = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]], bool)
     data = {"relations": rel, "exports_gbp_m": exports, "dialogue_active": active, "expulsions": expulsions,
-            "sanctions": sanctions, "major_incidents": major}
+            "sanctions": sanctions, "major_incidents": major, "russian_expulsions": russian, "regime_crisis": regime}
     ds = xr.Dataset({k: (("time", "run"), v) for k, v in data.items()},
                     coords={"run": np.arange(5), "time": time}).transpose("run", "time")
     for i, d in enumerate(DRIVERS):
@@ -138,9 +141,10 @@ def test_events_and_summary_of_a_hand_made_dataset():
     ds = _dataset()
     cum = a.event_cumprob(ds)
     assert list(cum["dialogue suspended"]) == [0.2, 0.4, 0.4]
-    assert list(cum["diplomats expelled"]) == [0.0, 0.2, 0.4]
+    assert list(cum["diplomats expelled"]) == [0.2, 0.2, 0.4]  # Russia's round counts (UK's alone: 0.0 first)
     assert list(cum["sanctions"]) == [0.0, 0.2, 0.2]
     assert list(cum["major incident on UK soil"]) == [0.2, 0.2, 0.2]
+    assert list(cum["regime crisis in Russia"]) == [0.0, 0.2, 0.2]
     s = a.summarize(ds)
     assert (s.scenario, s.scenario_name, s.runs, s.seed, s.start, s.horizon) == (
         "baseline (x=1)", "baseline", 5, 17, "2013-03", "2013-05")
@@ -158,7 +162,7 @@ def test_events_and_summary_of_a_hand_made_dataset():
     assert (s.exports_median, s.exports_p10, s.exports_p90) == (420.0, pytest.approx(160.0), pytest.approx(684.0))
     # contrib per run summed over 3 months is 0.03 (i + 1) r; the mean over r = 1..5 is 0.09 (i + 1)
     assert s.drivers == {d: pytest.approx(0.09 * (i + 1)) for i, d in enumerate(DRIVERS)}
-    assert [d for d, _ in s.top_drivers()] == ["shocks", "dialogue", "responses"]  # reversion aside
+    assert [d for d, _ in s.top_drivers()] == [d for d in DRIVERS if d != "reversion"][:-4:-1]  # the last 3
     assert [d for d, _ in s.top_drivers(1)] == ["shocks"]
     assert s.driver_rows() == a.waterfall_rows(s.drivers)
 
@@ -174,8 +178,9 @@ def test_summary_frame_dict_and_text_state_the_numbers():
     assert f.loc["P(sanctions by 2013-05)", "value"] == 0.2
     assert f.loc["relations at horizon, 90th percentile", "value"] == pytest.approx(4.9)
     assert f.loc["exports at horizon (GBP m/month), median", "value"] == 420.0
-    assert f.loc[f"mean net effect on relations: {DRIVER_LABELS['dialogue']}", "value"] == pytest.approx(0.9)
-    assert len(f) == 8 + 7 + len(DRIVERS)
+    k = DRIVERS.index("dialogue") + 1  # summed over 3 months, 0.03 k r; the mean over r = 1..5 is 0.09 k
+    assert f.loc[f"mean net effect on relations: {DRIVER_LABELS['dialogue']}", "value"] == pytest.approx(0.09 * k)
+    assert len(f) == 9 + 7 + len(DRIVERS)  # 4 outcomes and 5 events, 7 figures, the drivers
     d = s.to_dict()
     assert d["phia"]["thaw"] == "realistic possibility" and d["phia"]["sanctions"] == "highly unlikely"
     assert d["ci95"]["rupture"] == [0.0, pytest.approx(0.2 + 1.96 * np.sqrt(0.16 / 5))]
@@ -271,7 +276,8 @@ def test_fan_and_contributions_are_per_month_quantiles_and_means():
     assert a.fan(ds, "exports_gbp_m", (0.5,))[0.5].tolist() == [400.0, 410.0, 420.0]
     c = a.contributions(ds)
     assert list(c.columns) == list(DRIVERS)
-    assert c["dialogue"].tolist() == pytest.approx([0.3, 0.3, 0.3])
+    k = DRIVERS.index("dialogue") + 1  # 0.01 k r for run r = 1..5: mean 0.03 k
+    assert c["dialogue"].tolist() == pytest.approx([0.03 * k] * 3)
     assert c.index[0] == pd.Timestamp("2013-03-01")
 
 
@@ -299,14 +305,19 @@ TEXT = [
     '  P(diplomats expelled)  40.0% +/- 42.9   realistic possibility  (interval crosses 40%)',
     '  P(sanctions)  20.0% +/- 35.1   highly unlikely  (interval crosses 20%)',
     '  P(major incident on UK soil)  20.0% +/- 35.1   highly unlikely  (interval crosses 20%)',
+    '  P(regime crisis in Russia)  20.0% +/- 35.1   highly unlikely  (interval crosses 20%)',
+    '  (a regime crisis is a mass mobilisation beyond anything seen since 1991; the model does not',
+    "   forecast relations through one: after it, a run's relations are the rules carried on, not a",
+    '   forecast of a post-crisis Russia)',
     '',
     'UK goods exports to Russia in 2013-05: median GBP 420m (80% band 160m to 684m) a month',
     '',
     'What moved relations (mean net effect on the index in 2013-05, points; as in the waterfall chart):',
     '  Start, 2013-03                           +1.25',
-    '  Unforeseen crises and noise              +0.99',
-    '  Strategic Dialogue                       +0.90',
-    '  UK response ladder                       +0.81',
+    '  Crises and noise                         +1.08',
+    '  Strategic Dialogue                       +0.99',
+    "  Russia's answers                         +0.90",
+    '  UK response ladder and EU sanctions      +0.81',
     '  Harassment of diplomats                  +0.72',
     '  Asylum for exiles                        +0.63',
     '  Incidents on UK soil                     +0.54',
@@ -315,7 +326,7 @@ TEXT = [
     '  Syria divergence                         +0.27',
     '  Repression and UK values concern         +0.18',
     '  Russian protest                          +0.09',
-    '  Pull to start-month equilibrium          +1.08',
+    '  Pull to start-month equilibrium          +1.17',
     '  Mean in 2013-05                          -0.40',
     "  ('Pull to start-month equilibrium': relations start below the level the start month's drivers",
     '   imply (the usual run of incidents and crises holds them there) and drift up towards it,',
@@ -331,6 +342,7 @@ QUANTITIES = [
     'P(diplomats expelled by 2013-05)',
     'P(sanctions by 2013-05)',
     'P(major incident on UK soil by 2013-05)',
+    'P(regime crisis in Russia by 2013-05)',
     'relations at horizon, median',
     'relations at horizon, mean',
     'relations at horizon, 10th percentile',
@@ -345,14 +357,14 @@ def test_summary_text_and_frame_in_full():
     s = a.summarize(_dataset())
     assert s.text().split("\n") == TEXT
     f = s.to_frame()
-    assert f["quantity"].tolist()[:15] == QUANTITIES
-    assert f["quantity"].tolist()[15:] == [f"mean net effect on relations: {DRIVER_LABELS[d]}" for d in DRIVERS]
-    figures = f.iloc[8:]
+    assert f["quantity"].tolist()[:16] == QUANTITIES
+    assert f["quantity"].tolist()[16:] == [f"mean net effect on relations: {DRIVER_LABELS[d]}" for d in DRIVERS]
+    figures = f.iloc[9:]
     assert figures[["std_error", "ci95_low", "ci95_high"]].isna().all().all()
     assert (figures["phia"] == "").all() and not figures["phia_interval_crosses_boundary"].any()
-    assert f["phia"].iloc[:8].tolist() == [a.phia(p) for p in (0.2, 0.2, 0.2, 0.4, 0.4, 0.4, 0.2, 0.2)]
-    assert f["phia_interval_crosses_boundary"].iloc[:8].all()
-    assert f["value"].iloc[8:15].tolist() == pytest.approx([0.0, -0.4, -6.2, 4.9, 420.0, 160.0, 684.0])
+    assert f["phia"].iloc[:9].tolist() == [a.phia(p) for p in (0.2, 0.2, 0.2, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2)]
+    assert f["phia_interval_crosses_boundary"].iloc[:9].all()
+    assert f["value"].iloc[9:16].tolist() == pytest.approx([0.0, -0.4, -6.2, 4.9, 420.0, 160.0, 684.0])
 
 
 def test_summary_of_a_dataset_without_attributes_uses_the_stated_defaults():
@@ -367,3 +379,60 @@ def test_a_probability_whose_interval_reads_as_one_term_has_no_flag():
     s = a.summarize(_dataset())
     s.outcomes["rupture"] = (0.0, 0.0)
     assert "  rupture          0.0% +/- 0.0   remote chance\n" in s.text()
+
+
+# ---------------------------------------------------------------- second pass (2026-11-28)
+# Survivors of the completed campaign: interval ends exactly on a yardstick edge, an interval
+# whose ends read differently with no edge inside it, counts as masks, empty masks, and the
+# time index of the per-month tables.
+
+def test_an_interval_ending_exactly_on_an_edge_crosses_it():
+    # 0.0502548 - 1.96 x 0.00013 is exactly 0.05 in floating point (checked below): the low end sits on the edge.
+    p, se = 0.0502548, 0.00013
+    assert a.interval95(p, se)[0] == 0.05
+    assert a.phia_crossing(p, se) == 0.05
+    assert a.phia_caveat(p, se) == "its 95% interval (5.0\u20135.1%) spans the yardstick's 5% edge"
+    # 0.09804 + 1.96 x 0.001 is exactly 0.1: the high end sits on the edge.
+    p, se = 0.09804, 0.001
+    assert a.interval95(p, se)[1] == 0.1
+    assert a.phia_crossing(p, se) == 0.1
+    assert a.phia_caveat(p, se) == "its 95% interval (9.6\u201310.0%) spans the yardstick's 10% edge"
+
+
+def test_a_probability_on_an_edge_with_no_spread_crosses_nothing():
+    for e in a.phia_edges():
+        assert a.phia_crossing(e, 0.0) is None and a.phia_caveat(e, 0.0) == ""
+
+
+def test_ends_that_read_differently_with_no_edge_between_them_cross_nothing():
+    # 5.04% reads "remote chance" (to 0.1 point: 5.0%), 5.06% reads as in the gap; no edge lies between.
+    p, se = 0.0505, 0.0001 / 1.96
+    lo, hi = a.interval95(p, se)
+    assert a.phia(lo) != a.phia(hi)
+    assert not [e for e in a.phia_edges() if lo <= e <= hi]
+    assert a.phia_crossing(p, se) is None and a.phia_caveat(p, se) == ""
+
+
+def test_prob_with_se_counts_any_nonzero_entry_and_an_empty_mask_quietly():
+    p, se = a.prob_with_se(np.array([2, 0, 0, 1]))
+    assert p == 0.5 and se == pytest.approx(np.sqrt(0.25 / 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p, se = a.prob_with_se(np.array([], dtype=bool))
+    assert np.isnan(p) and np.isnan(se)
+
+
+def test_per_month_tables_are_indexed_by_the_months():
+    from model.simulate import simulate
+
+    ds = simulate("baseline", runs=5, horizon=3)  # real variables, so the event flags find theirs
+    months = pd.DatetimeIndex(ds["time"].values)
+    cum = a.event_cumprob(ds)
+    assert cum.index.equals(pd.DatetimeIndex(months, name="time")) and cum.index.name == "time"
+    assert a.fan(ds).index.equals(months)
+    # Contributions that differ by month: the table is the mean over runs, month by month.
+    d0 = DRIVERS[0]
+    ds[f"contrib_{d0}"] = (("run", "time"), np.arange(15.0).reshape(5, 3))
+    c = a.contributions(ds)
+    assert c.index.equals(months)
+    assert c[d0].tolist() == [6.0, 7.0, 8.0]  # runs' values 0,3,..,12 (+ month): mean 6 (+ month)

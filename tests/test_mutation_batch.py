@@ -321,8 +321,9 @@ def test_design_points_take_seed_and_horizon_overrides():
 
 def test_describe_difference_lists_at_most_three_ids_and_compares_designs():
     four = ["baseline", "crackdown", "major_incident", "moscow_protest_surge"]
-    a = build_plan(four, runs=2, horizon=2, variables=()).inputs()
-    b = build_plan(["syria_convergence", "trade_led_thaw"], runs=2, horizon=2, variables=()).inputs()
+    # 12 months: major_incident's [[shocks]] window (to 2013-06) must fit in the horizon.
+    a = build_plan(four, runs=2, horizon=12, variables=()).inputs()
+    b = build_plan(["syria_convergence", "trade_led_thaw"], runs=2, horizon=12, variables=()).inputs()
     assert describe_difference(a, b) == ("the scenarios or sweep points differ (missing baseline, crackdown, "
                                          "major_incident; new syria_convergence, trade_led_thaw)")
     assert describe_difference(b, a) == ("the scenarios or sweep points differ (missing syria_convergence, "

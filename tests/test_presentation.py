@@ -209,10 +209,13 @@ def test_exports_title(ds):
 
 
 def _events(ds) -> dict[str, float]:
+    """The key events, recomputed from the raw variables: expulsions count either side's round."""
+    expelled = (ds["expulsions"].values > 0) | (ds["russian_expulsions"].values > 0)
     return {"dialogue suspended": float((~ds["dialogue_active"].values.astype(bool)).any(axis=1).mean()),
-            "diplomats expelled": float((ds["expulsions"].values > 0).any(axis=1).mean()),
+            "diplomats expelled": float(expelled.any(axis=1).mean()),
             "sanctions": float(ds["sanctions"].values.astype(bool).any(axis=1).mean()),
-            "major incident on UK soil": float((ds["major_incidents"].values > 0).any(axis=1).mean())}
+            "major incident on UK soil": float((ds["major_incidents"].values > 0).any(axis=1).mean()),
+            "regime crisis in Russia": float(ds["regime_crisis"].values.astype(bool).any(axis=1).mean())}
 
 
 def test_events_title_and_labels(ds):
@@ -241,7 +244,7 @@ def test_events_leaders_do_not_run_past_the_horizon(ds):
     for line in ax.get_lines():
         assert np.all(np.asarray(date2num(line.get_xdata())) <= horizon_x + 1e-9)
     leaders = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
-    assert len(leaders) == 4
+    assert len(leaders) == len(_events(ds))  # one per key event
     for a in leaders:
         # the leader starts in the margin (axes x >= 1) and is grey, unlike any data line
         assert a.xycoords[0] == "axes fraction" and a.xy[0] >= 1.0
@@ -361,7 +364,8 @@ def test_tornado_rows_are_model_sensitivity_tornado_at_p10_and_p90(content, fres
     from model.brief.render import tornado_rows
 
     t = fresh_tornado
-    assert len(content.swings) == len(t) == 39  # every uncertain parameter, not four headline drivers
+    uncertain = sum(st.dist != "fixed" for st in load_scenario("baseline").params.values())
+    assert len(content.swings) == len(t) == uncertain  # every uncertain parameter, not four headline drivers
     got = [(s.param, s.low, s.high, s.p_low, s.p_high, s.base) for s in content.swings]
     assert got == list(t[["param", "low_value", "high_value", "out_low", "out_high", "base"]].itertuples(
         index=False, name=None))
@@ -405,7 +409,7 @@ def test_tornado_panel_on_the_page_shows_the_top_rows(content, fresh_tornado):
     assert "P10" in sub._suptitle.get_text() and "P90" in sub._suptitle.get_text()  # stated on the chart
     ax = sub.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top bar first
-    shown = int(re.search(r"top (\d+) of 39 assumptions", sub._suptitle.get_text()).group(1))
+    shown = int(re.search(rf"top (\d+) of {len(fresh_tornado)} assumptions", sub._suptitle.get_text()).group(1))
     assert 6 <= shown <= TORNADO_TOP  # bars give way (down to 6) before the charts shrink below 3.6 in
     top = fresh_tornado.head(shown)
     assert len(labels) == len(top)
@@ -422,8 +426,8 @@ def test_sobol_sentence_share_is_the_named_total_indices_from_the_table(content,
     t = fresh_sobol.sort_values("ST", ascending=False)
     text = content.change_text
     words = {"One": 1, "Two": 2, "Three": 3, "Four": 4, "Five": 5}
-    m = re.search(r"(\w+) assumptions? carry (\d+)% of the uncertainty in P\(confrontation or worse\) in Feb 2018: "
-                  r"(.+?)\.(?: On their own, all assumptions explain (\d+)% of its variance)?", text)
+    m = re.search(r"(\w+) assumptions? carr(?:y|ies) (\d+)% of the uncertainty in P\(confrontation or worse\) "
+                  r"in Feb 2018: (.+?)\.(?: On their own, all assumptions explain (\d+)% of its variance)?", text)
     assert m, text
     k = words[m.group(1).capitalize()]
     named = re.split(r", | and ", m.group(3))

@@ -105,7 +105,7 @@ source = "INVENTED"
     (EVENT.replace("happened = true", 'happened = "yes"'), "happened must be true or false"),
     (STATE.replace('"cool"', '"coool"'), "value 'coool' is not a relations_band state; did you mean 'cool'?"),
     (STATE.replace('"cool"', "true"), "is not a relations_band state"),
-    (STATE.replace('"relations_band"', '"ladder"').replace('"cool"', "7"), "use one of 0, 1, 2, 3, 4"),
+    (STATE.replace('"relations_band"', '"ladder"').replace('"cool"', "7"), "use one of 0, 1, 2, 3"),
     ("[[fact]\nkind=1", "not valid TOML"),
     ("title = 'x'", "unknown section 'title'"),
     ("[resolutions]\ntitle = 'x'\n", "no facts"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,10 @@ from model.params import registry
 from model.results import OUTCOMES, classify, load, save
 
 REQUIRED = ["relations", "protest", "repression", "syria_divergence", "exports_gbp_m", "dialogue_active",
-            "expulsions", "sanctions", "incidents"]
+            "expulsions", "sanctions", "incidents",
+            # Russia's answers, the EU's decision and lasting crises (issue 10)
+            "russian_expulsions", "russia_suspended", "counter_sanctions", "eu_pressure", "countermeasure",
+            "in_crisis", "regime_crisis"]
 
 
 def test_dims_time_axis_and_variables(small_ds):
@@ -24,7 +29,7 @@ def test_dims_time_axis_and_variables(small_ds):
     for v in REQUIRED:
         assert v in ds, v
     for d in ("protest_growth", "repression", "syria_divergence", "trade_growth", "incidents", "dialogue",
-              "shocks"):
+              "shocks", "russian_answers"):
         assert f"contrib_{d}" in ds
     for name in registry():
         assert ds[f"param_{name}"].dims == ("run",)
@@ -52,16 +57,61 @@ def test_outcome_follows_its_rules(small_ds):
         "rupture", "confrontation", "confrontation", "cool", "thaw"]
 
 
+def _before(a: np.ndarray, first=0) -> np.ndarray:
+    """Each month's previous value (``first`` before the first month)."""
+    return np.concatenate([np.full((a.shape[0], 1), first, dtype=a.dtype), a[:, :-1]], axis=1)
+
+
+def _per_run(ds, name: str) -> np.ndarray:
+    """A run's sampled parameter, as a (run, 1) column against (run, time) arrays."""
+    return ds[f"param_{name}"].values[:, None]
+
+
 def test_event_variables_are_consistent(small_ds):
     ds = small_ds
-    ladder = ds["ladder"].values
-    assert np.array_equal(ds["dialogue_active"].values, ladder < 2)
-    assert np.array_equal(ds["sanctions"].values, ladder >= 4)
-    assert (ds["expulsions"].values[ds["expulsions"].values > 0] % 2 == 0).all()
+    v = {k: ds[k].values for k in ("ladder", "dialogue_active", "russia_suspended", "sanctions", "counter_sanctions",
+                                   "eu_pressure", "expulsions", "russian_expulsions", "countermeasure", "crisis",
+                                   "in_crisis", "regime_crisis", "protest", "meeting")}
+    ladder = v["ladder"]
+    # The UK ladder has three rungs (note, suspension, expulsions); sanctions are the EU's, not a rung.
+    assert ladder.min() >= 0 and ladder.max() <= 3
+    # The dialogue stops when the UK suspends it (rung 2+) or Russia suspends its formats.
+    assert np.array_equal(v["dialogue_active"], (ladder < 2) & ~v["russia_suspended"])
+    assert v["russia_suspended"].any()  # so the line above tests Russia's half too
+    # Russia suspends formats only while the UK is on the expulsions rung.
+    began = v["russia_suspended"] & ~_before(v["russia_suspended"], False)
+    assert (ladder[began] == 3).all()
+    # Climbing to the expulsions rung expels a round; rounds are whole diplomats, at least one.
+    climbed = (_before(ladder) < 3) & (ladder == 3)
+    assert climbed.any() and (v["expulsions"][climbed] > 0).all()
+    for side in ("expulsions", "russian_expulsions"):
+        x = v[side]
+        assert (x >= 0).all() and (x == np.round(x)).all(), side
+    # Russia answers a round the UK opens in kind, or not at all.
+    answered = climbed & (v["russian_expulsions"] > 0)
+    assert answered.any() and (v["russian_expulsions"][answered] == v["expulsions"][answered]).all()
+    # The EU imposes sanctions only once its pressure reaches the run's threshold (no dated shock in
+    # the baseline); Russia answers with counter-sanctions only in the month they begin.
+    started_with = tomllib.loads(ds.attrs["scenario_toml"])["initial"]["sanctions"]
+    onset = v["sanctions"] & ~_before(v["sanctions"], started_with)
+    assert (v["eu_pressure"] >= _per_run(ds, "eu_threshold"))[onset].all()
+    assert not (v["counter_sanctions"] & ~onset).any()
+    # Counter-measures against UK institutions come only while the UK escalates or sanctions bite.
+    assert v["countermeasure"].any()
+    assert not (v["countermeasure"] & ~((ladder >= 2) | v["sanctions"])).any()
+    # A crisis that begins is under way; a regime crisis lasts, and begins only at mass mobilisation.
+    assert not (v["crisis"] & ~v["in_crisis"]).any()
+    rc = v["regime_crisis"]
+    assert (rc >= _before(rc, False)).all()
+    rc_began = rc & ~_before(rc, False)
+    assert (v["protest"] >= _per_run(ds, "regime_crisis_protest"))[rc_began].all()
     assert (ds["major_incidents"] <= ds["incidents"]).all()
-    assert not ds["meeting"].values[~ds["dialogue_active"].values].any()
+    # 2+2s meet only while the dialogue is active, except the article's own meeting in the first month,
+    # which is held whatever happens first.
+    assert not v["meeting"][:, 1:][~v["dialogue_active"][:, 1:]].any()
+    assert v["meeting"][:, 0].all()
     months = pd.DatetimeIndex(ds.time.values).month
-    assert not ds["meeting"].values[:, months != 3].any()  # 2+2s are held each March
+    assert not v["meeting"][:, months != 3].any()  # 2+2s are held each March
 
 
 def test_save_and_load_round_trip(tmp_path, small_ds):
@@ -127,8 +177,13 @@ def test_horizon_and_runs_arguments(baseline):
         simulate(baseline, runs=7, engine="turbo")
 
 
-def test_too_large_for_memory_points_to_batch(baseline):
-    with pytest.raises(DialogueError, match="needs about 18.7 GB.*dialogue batch"):
+def test_too_large_for_memory_points_to_batch(baseline, small_ds):
+    # The estimate is what the results would hold: the bytes of one run-month of every recorded
+    # (run, time) variable, measured on a real result, times runs x months.
+    per_cell = sum(small_ds[v].dtype.itemsize for v in small_ds.data_vars if small_ds[v].dims == ("run", "time"))
+    gb = 2_000_000 * 60 * per_cell / 1e9
+    assert gb > 10  # far beyond what one process should hold
+    with pytest.raises(DialogueError, match=rf"needs about {gb:.1f} GB.*dialogue batch"):
         simulate(baseline, runs=2_000_000, horizon=60)
 
 

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.agents import dialogue, exiles, kremlin, opposition, outside_world, relations, trade, uk_government
+from model.agents import (
+    dialogue,
+    eu,
+    exiles,
+    kremlin,
+    opposition,
+    outside_world,
+    relations,
+    russia,
+    spy_rows,
+    trade,
+    uk_government,
+)
 
 
 def _set(m, **state):
@@ -23,9 +35,26 @@ def test_discontent_grows_with_protest_growth_and_backlash(make_model):
     opposition.grow_discontent(hi)
     assert (hi.s.grievance > lo.s.grievance).all()
     nb, b = make_model(protest_growth=0.0, backlash=0.0), make_model(protest_growth=0.0, backlash=0.02)
-    opposition.grow_discontent(nb)
-    opposition.grow_discontent(b)
+    for m in (nb, b):
+        _set(m, repression_memory=0.8)  # repression well above its 2013 level
+        opposition.grow_discontent(m)
     assert (b.s.grievance > nb.s.grievance).all()
+    priced = make_model(protest_growth=0.0, backlash=0.05)
+    _set(priced, repression_memory=0.55)  # the 2013 level is already priced into discontent
+    before = priced.s.grievance.copy()
+    opposition.grow_discontent(priced)
+    np.testing.assert_array_equal(priced.s.grievance, before)
+
+
+def test_discontent_grows_towards_its_ceiling_and_never_past_it(make_model):
+    low, high = make_model(n=50, discontent_ceiling=0.4), make_model(n=50, discontent_ceiling=0.8)
+    for m in (low, high):
+        _set(m, grievance=0.35, repression_memory=0.9)
+        for _ in range(600):
+            opposition.grow_discontent(m)
+    assert (high.s.grievance > low.s.grievance).all()
+    assert (low.s.grievance <= 0.4).all() and (low.s.grievance > 0.39).all()
+    assert (high.s.grievance <= 0.8).all() and (high.s.grievance > 0.75).all()
 
 
 def test_election_campaign_raises_protest_and_repression_deters(make_model):
@@ -138,7 +167,8 @@ def test_ladder_climbs_under_pressure_and_steps_down_when_it_fades(make_model):
     _set(m, pressure=5.0)  # a major incident on top of background pressure
     uk_government.climb_ladder(m)
     assert (m.s.ladder == 3).all()
-    assert (m.s.expulsions > 0).all() and not m.s.dialogue_active.any() and not m.s.sanctions.any()
+    assert (m.s.expulsions > 0).all() and m.s.uk_opened.all() and not m.s.dialogue_active.any()
+    assert not m.s.sanctions.any()  # sanctions are the EU's decision
     assert (m.contrib["responses"] < 0).all()
     m2 = make_model(deescalation_chance=1.0)
     _set(m2, ladder=2, pressure=0.0)
@@ -149,7 +179,11 @@ def test_ladder_climbs_under_pressure_and_steps_down_when_it_fades(make_model):
     huge = make_model()
     _set(huge, pressure=50.0)
     uk_government.climb_ladder(huge)
-    assert huge.s.sanctions.all()
+    assert (huge.s.ladder == 3).all() and not huge.s.sanctions.any()  # three rungs: expulsions is the top
+    held = make_model()
+    _set(held, ladder=3, pressure=50.0)
+    uk_government.climb_ladder(held)
+    assert not held.s.expulsions.any() and not held.s.uk_opened.any()  # a round on reaching the rung, not each month
 
 
 def test_engagement_raises_the_bar_for_escalation(make_model):
@@ -194,6 +228,8 @@ def test_exports_grow_with_trend_and_suffer_from_hostility_and_sanctions(make_mo
 
 def test_formula_of_words_is_rarer_as_divergence_grows_and_needs_the_format(make_model):
     close, apart = make_model(n=20000), make_model(n=20000)
+    for m in (close, apart):
+        m.month = m.rng.month = 12  # a later 2+2: the article's own is sure of a formula
     _set(close, syria_divergence=0.0)
     _set(apart, syria_divergence=1.0)
     dialogue.meet(close)
@@ -201,9 +237,17 @@ def test_formula_of_words_is_rarer_as_divergence_grows_and_needs_the_format(make
     assert close.s.formula.mean() > apart.s.formula.mean()
     assert (close.contrib["dialogue"][close.s.formula] > 0).all()
     off = make_model()
+    off.month = off.rng.month = 12
     off.s.dialogue_active = np.zeros(off.n, dtype=bool)
     dialogue.meet(off)
     assert not off.s.meeting.any() and not off.s.formula.any()
+
+
+def test_the_first_meeting_finds_a_formula_whatever_the_gap(make_model):
+    apart = make_model(n=2000, formula_chance=0.1, formula_divergence_penalty=1.0)
+    _set(apart, syria_divergence=1.0, dialogue_active=False)
+    dialogue.meet(apart)
+    assert apart.s.formula.all() and (apart.contrib["dialogue"] > 0).all()
 
 
 def test_us_russia_drifts_to_reset_and_crises_cost_relations(make_model):
@@ -250,3 +294,169 @@ def test_export_deviations_revert_to_trend(make_model):
     assert abs(dev.std() - m.p.trade_volatility[0]) < 0.02
     growth = np.log(m.s.exports / start)
     assert abs(np.median(growth) - 10 * np.log1p(m.p.trade_growth[0])) < 0.05
+
+
+def test_pressure_read_as_a_foreign_plot_raises_threat_and_the_us_does_not(make_model):
+    calm, pressed = make_model(foreign_plot=0.4), make_model(foreign_plot=0.4)
+    _set(pressed, ladder=3, sanctions=True)
+    for m in (calm, pressed):
+        kremlin.perceive_threat(m)
+    assert (pressed.s.threat > calm.s.threat).all()
+    deaf = make_model(foreign_plot=0.0)
+    _set(deaf, ladder=3, sanctions=True)
+    kremlin.perceive_threat(deaf)
+    np.testing.assert_array_equal(deaf.s.threat, calm.s.threat)
+    cold = make_model()
+    _set(cold, us_russia=-1.0)
+    kremlin.perceive_threat(cold)
+    warm = make_model()
+    _set(warm, us_russia=1.0)
+    kremlin.perceive_threat(warm)
+    np.testing.assert_array_equal(cold.s.threat, warm.s.threat)
+
+
+def test_threat_saturates_below_one(make_model):
+    m = make_model(threat_sensitivity=8.0, foreign_plot=0.6)
+    _set(m, protest=1.0, ladder=3, sanctions=True, threat=0.0)
+    for _ in range(300):
+        kremlin.perceive_threat(m)
+    assert (m.s.threat < 1.0).all() and (m.s.threat > 0.99).all()
+
+
+def test_a_regime_crisis_is_flagged_by_mass_mobilisation_and_lasts(make_model):
+    m = make_model(regime_crisis_protest=0.3, protest_momentum=1.0, threshold_mean=0.0, deterrence=0.0)
+    _set(m, grievance=0.9, protest=0.5)
+    opposition.mobilise(m)
+    assert m.s.regime_crisis.all()
+    _set(m, grievance=0.05, protest=0.0)
+    opposition.mobilise(m)
+    assert m.s.regime_crisis.all() and (m.s.protest < 0.3).all()
+    quiet = make_model()
+    opposition.mobilise(quiet)  # March 2013: far below a mass mobilisation
+    assert not quiet.s.regime_crisis.any()
+
+
+def test_eu_sanctions_need_compound_pressure_and_a_lower_threshold_brings_them_sooner(make_model):
+    one = make_model(eu_threshold=6.0)
+    _set(one, crisis=True, crisis_level=1.5)  # one crisis of the Georgia kind
+    eu.weigh_sanctions(one)
+    assert not one.s.sanctions.any()
+    many = make_model(eu_threshold=6.0)
+    _set(many, crisis=True, crisis_level=3.0, major_incidents=1, expulsions=4.0, eu_pressure=2.0)
+    eu.weigh_sanctions(many)
+    assert many.s.sanctions.all() and (many.contrib["responses"] < 0).all()
+    lax, strict = make_model(eu_threshold=3.0), make_model(eu_threshold=10.0)
+    for m in (lax, strict):
+        _set(m, eu_pressure=np.linspace(0, 12, m.n))
+        eu.weigh_sanctions(m)
+    assert lax.s.sanctions.sum() > strict.s.sanctions.sum() > 0
+    assert (lax.s.sanctions >= strict.s.sanctions).all()
+
+
+def test_eu_pressure_fades_and_sanctions_lift_only_once_it_has_halved(make_model):
+    m = make_model(eu_threshold=6.0, eu_pressure_decay=0.1, sanctions_lift_chance=1.0)
+    _set(m, eu_pressure=np.linspace(0, 8, m.n), sanctions=True, values_concern=0.0)
+    eu.weigh_sanctions(m)
+    assert (m.s.eu_pressure <= np.linspace(0, 8, m.n)).all()
+    np.testing.assert_array_equal(m.s.sanctions, m.s.eu_pressure >= 3.0)
+
+
+def test_russia_answers_more_rounds_the_more_reciprocal_it_is(make_model):
+    lo, hi = make_model(reciprocity=0.2), make_model(reciprocity=0.95)
+    for m in (lo, hi):
+        _set(m, uk_opened=True, expulsions=4.0, russian_expulsions=0.0)
+        russia.reciprocate_expulsions(m)
+    assert (hi.s.russian_expulsions > 0).mean() > (lo.s.russian_expulsions > 0).mean()
+    assert (hi.s.russian_expulsions[hi.s.russian_expulsions > 0] == 4.0).all()  # in kind
+    assert (hi.contrib["russian_answers"][hi.s.russian_expulsions > 0] < 0).all()
+    none = make_model(reciprocity=1.0)
+    _set(none, uk_opened=False, expulsions=4.0, russian_expulsions=0.0)  # a UK reply, not a UK-opened round
+    russia.reciprocate_expulsions(none)
+    assert not none.s.russian_expulsions.any()
+
+
+def test_russian_countermeasures_only_while_the_uk_escalates_and_once_an_episode(make_model):
+    calm = make_model(countermeasure_chance=1.0)
+    _set(calm, ladder=1)
+    russia.counter_uk_institutions(calm)
+    assert not calm.s.countermeasure.any()
+    hot = make_model(countermeasure_chance=1.0)
+    _set(hot, ladder=2)
+    russia.counter_uk_institutions(hot)
+    assert hot.s.countermeasure.all() and (hot.contrib["russian_answers"] < 0).all()
+    russia.counter_uk_institutions(hot)
+    assert not hot.s.countermeasure.any()  # once per episode
+    _set(hot, ladder=0)
+    russia.counter_uk_institutions(hot)  # the episode ends
+    _set(hot, sanctions=True)
+    russia.counter_uk_institutions(hot)  # a new one: sanctions in force
+    assert hot.s.countermeasure.all()
+
+
+def test_russia_answers_new_sanctions_with_counter_sanctions_that_cut_exports(make_model):
+    m = make_model(counter_sanctions_chance=1.0)
+    _set(m, sanctions=True, sanctions_before=np.arange(m.n) % 2 == 0)
+    russia.counter_uk_institutions(m)
+    np.testing.assert_array_equal(m.s.counter_sanctions, np.arange(m.n) % 2 == 1)  # new sanctions only
+    free, hit = make_model(counter_sanctions_trade_hit=0.3), make_model(counter_sanctions_trade_hit=0.3)
+    _set(hit, counter_sanctions=True)
+    trade.grow_exports(free)
+    trade.grow_exports(hit)
+    assert (hit.s.exports < free.s.exports).all()
+
+
+def test_russia_suspends_formats_only_on_the_expulsions_rung_and_that_stops_the_dialogue(make_model):
+    below = make_model(russia_suspension_chance=1.0)
+    _set(below, ladder=2)
+    russia.suspend_formats(below)
+    assert not below.s.russia_suspended.any()
+    top = make_model(russia_suspension_chance=1.0)
+    _set(top, ladder=3)
+    russia.suspend_formats(top)
+    assert top.s.russia_suspended.all() and not top.s.dialogue_active.any()
+    assert (top.contrib["russian_answers"] < 0).all()
+    _set(top, ladder=1)  # the UK steps down; Russia keeps its suspension until it resumes
+    top.p.deescalation_chance[:] = 0.0
+    russia.suspend_formats(top)
+    assert top.s.russia_suspended.all() and not top.s.dialogue_active.any()
+    uk_government.climb_ladder(top)  # the UK's own ladder does not reopen a format Russia closed
+    assert not top.s.dialogue_active.any()
+    top.p.deescalation_chance[:] = 1.0
+    russia.suspend_formats(top)
+    assert not top.s.russia_suspended.any() and top.s.dialogue_active.all()
+    assert (top.contrib["dialogue"] > 0).all()
+
+
+def test_spy_rows_break_at_their_rate_and_each_side_can_open(make_model):
+    none = make_model(spy_row_rate=0.0)
+    spy_rows.break_spy_rows(none)
+    assert not none.s.expulsions.any() and not none.s.russian_expulsions.any()
+    m = make_model(n=20000, spy_row_rate=0.05, spy_row_uk_first=0.6, reciprocity=0.0)
+    spy_rows.break_spy_rows(m)
+    uk, ru = m.s.expulsions > 0, m.s.russian_expulsions > 0
+    assert 0.04 < (uk | ru).mean() < 0.06 and not (uk & ru).any()  # no replies at reciprocity 0
+    assert uk.sum() > ru.sum() > 0 and m.s.uk_opened[uk].all() and not m.s.uk_opened[ru].any()
+    assert (m.contrib["hostility"][uk | ru] < 0).all() and (m.contrib["hostility"][~(uk | ru)] == 0).all()
+
+
+def test_bigger_median_rounds_expel_more(make_model):
+    small, big = make_model(n=5000), make_model(n=5000)
+    a = uk_government.round_size(small, "expulsion_size", 2.0)
+    b = uk_government.round_size(big, "expulsion_size", 12.0)
+    assert (b >= a).all() and b.mean() > a.mean()
+
+
+def test_crises_last_longer_with_a_longer_typical_length(make_model):
+    short, long = make_model(crisis_rate=1.0, crisis_duration=1.0), make_model(crisis_rate=1.0, crisis_duration=12.0)
+    for m in (short, long):
+        outside_world.strike_crises(m)
+    assert (long.s.crisis_left >= short.s.crisis_left).all() and long.s.crisis_left.mean() > short.s.crisis_left.mean()
+    assert short.s.in_crisis.all() and (short.s.crisis_left >= 1).all()
+
+
+def test_a_major_incident_opens_a_crisis_the_next_month(make_model):
+    m = make_model(crisis_rate=0.0)
+    _set(m, major_incidents=np.arange(m.n) % 2)
+    outside_world.strike_crises(m)
+    np.testing.assert_array_equal(m.s.crisis, np.arange(m.n) % 2 == 1)
+    assert (m.contrib["shocks"][m.s.crisis] <= m.contrib["shocks"][~m.s.crisis].max()).all()

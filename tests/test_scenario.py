@@ -37,7 +37,7 @@ def test_at_least_four_alternatives_each_extending_baseline():
         sc = load_scenario(n)
         assert len(sc.description) > 40, n
         changed = [k for k in sc.params if sc.params[k] != base.params[k]] + (
-            ["initial"] if sc.initial != base.initial else [])
+            ["initial"] if sc.initial != base.initial else []) + (["shocks"] if sc.shocks != base.shocks else [])
         assert changed, f"{n} changes nothing"
         # Inheritance, not copying: the child file sets few keys.
         assert len(raw.get("params", {})) <= 6

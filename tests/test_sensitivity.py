@@ -7,6 +7,7 @@ import pytest
 
 from model import DialogueError, sensitivity
 from model.cli import main
+from model.params import registry
 from model.sensitivity import analyze, factors, problem, sample_unit, to_values, tornado, tornado_sentence
 
 # Ishigami (a=7, b=0.1) on [-pi, pi]^3; analytic indices (Ishigami & Homma 1990).
@@ -54,14 +55,19 @@ def test_morris_ranks_ishigami():
 
 def test_factors_use_the_registry_distribution(baseline):
     fs = {f.name: f for f in factors(baseline, "uncertain")}
-    assert "relaxation" not in fs  # fixed in the baseline
+    # The parameters the baseline fixes (definitions, such as the protest share that makes a regime crisis).
+    fixed = [n for n, st in baseline.params.items() if st.dist == "fixed"]
+    assert fixed and set(fs) == set(baseline.params) - set(fixed)
     rep = fs["repression"]  # beta(mean 0.6, sd 0.1) on [0, 1]
     vals = rep.values(np.linspace(0.0005, 0.9995, 2000))
     assert np.mean(vals) == pytest.approx(0.6, abs=0.01) and np.std(vals) == pytest.approx(0.1, abs=0.01)
+    # A fixed parameter, asked for with "all", varies over its whole valid range.
     allf = {f.name: f for f in factors(baseline, "all")}
-    assert allf["relaxation"].over_range
-    v = to_values([allf["relaxation"]], np.array([[0.0], [1.0]]))["relaxation"]
-    assert v.iloc[0] == pytest.approx(0.01) and v.iloc[1] == pytest.approx(0.5)
+    name = fixed[0]
+    assert allf[name].over_range and not fs.get(name)
+    v = to_values([allf[name]], np.array([[0.0], [1.0]]))[name]
+    spec = registry()[name]
+    assert v.iloc[0] == pytest.approx(spec.low) and v.iloc[1] == pytest.approx(spec.high)
     assert [f.name for f in factors(baseline, "headline")] == ["protest_growth", "repression", "syria_divergence",
                                                               "trade_growth"]
     assert problem(factors(baseline, "headline"))["bounds"] == [[0.0, 1.0]] * 4
@@ -72,7 +78,8 @@ def test_model_sensitivity_table_and_tornado_agree(baseline):
     res = sensitivity(baseline, n=256, outputs="confrontation_or_worse", by_year=False, seed=11)
     t = res.at_horizon("confrontation_or_worse")
     assert {"method", "output", "year", "param", "label", "S1", "S1_conf", "ST", "ST_conf"} <= set(res.table)
-    assert len(t) == len(res.factors) == 39 and res.runs == 256 * 41
+    uncertain = sum(st.dist != "fixed" for st in baseline.params.values())
+    assert len(t) == len(res.factors) == uncertain and res.runs == 256 * (uncertain + 2)
     top_st = t.iloc[0]
     tor = tornado(baseline, runs=400, seed=11)
     top_tor = tor.iloc[0]

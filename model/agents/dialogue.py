@@ -12,6 +12,7 @@ import numpy as np
 
 from model.agents.base import Actor
 from model.params import ParamSpec
+from model.shocks import forced
 
 GROUP = "Strategic Dialogue"
 
@@ -25,7 +26,7 @@ PARAMS = (
         "reality is that the two countries want different things.' Invented."),
     ParamSpec(
         "formula_divergence_penalty", "How divergence blocks a formula", "share of chance lost at full divergence",
-        0.0, 1.0, 0.50, "fixed", 0.0, GROUP,
+        0.0, 1.0, 0.50, "triangular", 0.25, GROUP,
         "Chance of a formula = chance x (1 - penalty x Syria divergence).",
         "'the gap between the two governments still looks too wide for a substantive "
         "breakthrough'. Invented."),
@@ -38,24 +39,37 @@ PARAMS = (
         "'strategic' remains to be seen'. Invented."),
     ParamSpec(
         "resume_gain", "Relations gain when the dialogue resumes", "Goldstein points",
-        0.0, 2.0, 0.50, "fixed", 0.0, GROUP,
+        0.0, 2.0, 0.50, "triangular", 0.25, GROUP,
         "Rise in relations when a suspended dialogue is resumed.", "Invented."),
 )
 
 
 def meet(m) -> None:
-    """Where the format is in force, the 2+2 meets; it finds a formula of words with a
-    chance that falls as the Syria gap widens, and relations improve a little.
+    """Where the format is in force, the 2+2 meets on its calendar. The first meeting
+    of the scenario's calendar finds a formula of words, as the article expects;
+    later ones find one with a chance that falls as the Syria gap widens, and
+    relations improve a little. A scenario's dated ``formula`` or ``no_formula``
+    shock holds a meeting in its month, with that outcome (a ``formula`` shock's size
+    is the gain).
 
     Encodes: "A formula of words will be found to gloss over these differences, but
     the reality is that the two countries want different things." Parameters:
     ``formula_chance``, ``formula_divergence_penalty``, ``formula_gain``.
     """
     s, p = m.s, m.p
-    chance = p.formula_chance * (1.0 - p.formula_divergence_penalty * s.syria_divergence)
-    s.meeting = s.dialogue_active.copy()
-    s.formula = s.meeting & m.rng.bernoulli("formula", chance)
-    m.contribute("dialogue", p.formula_gain * s.formula)
+    cal = m.calendar
+    since = m.month - cal.first_meeting
+    scheduled = since >= 0 and since % cal.meeting_interval == 0
+    found, gain = forced(m, "formula")
+    failed, _ = forced(m, "no_formula")
+    if not (scheduled or found.any() or failed.any()):
+        return
+    first = scheduled and since == 0 and cal.first_is_article_meeting
+    chance = 1.0 if first else p.formula_chance * (1.0 - p.formula_divergence_penalty * s.syria_divergence)
+    # The article's meeting is "tomorrow": it is held whatever happens first.
+    s.meeting = ((s.dialogue_active | first) & scheduled) | found | failed
+    s.formula = ((s.meeting & m.rng.bernoulli("formula", chance)) | found) & ~failed
+    m.contribute("dialogue", np.where(found & ~np.isnan(gain), gain, p.formula_gain) * s.formula)
 
 
 class StrategicDialogue(Actor):
@@ -63,14 +77,6 @@ class StrategicDialogue(Actor):
     phase = 0.60
     rules = (meet,)
     PARAMS = PARAMS
-
-    def process(self, m):
-        """Meetings are calendar events: wake at each scheduled 2+2, not monthly."""
-        cal = m.calendar
-        yield m.env.timeout(cal.first_meeting + self.phase)
-        while True:
-            self.step(m)
-            yield m.env.timeout(cal.meeting_interval)
 
     @staticmethod
     def venue(meeting_index: int) -> str:

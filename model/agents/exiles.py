@@ -11,6 +11,7 @@ import numpy as np
 
 from model.agents.base import Actor, scaled_rate
 from model.params import ParamSpec
+from model.shocks import forced
 
 GROUP = "Exiles in London"
 
@@ -34,19 +35,20 @@ PARAMS = (
         "2006 to March 2013 (76 months) gives 0.04 a month."),
     ParamSpec(
         "major_incident_share", "Share of incidents on the Litvinenko scale", "probability",
-        0.0, 1.0, 0.15, "beta", 0.08, GROUP,
+        0.0, 1.0, 0.12, "beta", 0.06, GROUP,
         "Share of incidents grave enough to be a state-level affair.",
-        "Invented from the record known in 2013: one Litvinenko-scale affair since "
-        "2000 (156 months) is 0.0064 a month, which is "
-        "0.15 of the incident rate at the March 2013 repression level. The article's own "
-        "list (one in three) starts with Litvinenko, so it overstates the share."),
+        "From the reference class (docs/reference-events.md): one Litvinenko-scale affair "
+        "in 1992-2012, a Jeffreys rate of 0.071 a year or 0.0059 a month, which is 0.12 of "
+        "the incident rate at the March 2013 repression level (0.04 x exp(1.5 x 0.05) = "
+        "0.043). The article's own list (one in three) starts with Litvinenko, so it "
+        "overstates the share."),
     ParamSpec(
         "incident_cost", "Relations cost of an incident", "Goldstein points",
         0.0, 3.0, 0.8, "triangular", 0.4, GROUP,
         "Fall in relations for an ordinary incident.", "Invented."),
     ParamSpec(
         "major_incident_cost", "Relations cost of a major incident", "Goldstein points",
-        0.0, 8.0, 3.0, "triangular", 1.0, GROUP,
+        0.0, 8.0, 2.5, "triangular", 1.0, GROUP,
         "Fall in relations for a Litvinenko-scale incident (it adds 4 escalation "
         "pressure points, enough for expulsions at default settings).",
         "Invented; the article calls the Litvinenko affair 'the nadir'."),
@@ -66,7 +68,8 @@ def arrive(m) -> None:
 def bring_problems_ashore(m) -> None:
     """Violent incidents on UK soil at a rate rising with repression; some are
     Litvinenko-scale. Each costs relations and adds UK escalation pressure (1 per
-    incident, 4 per major one).
+    incident, 4 per major one). A scenario's dated ``major_incident`` shock makes one
+    in its month, costing its size in Goldstein points.
 
     Encodes: "more than six years on from the Litvinenko affair, Russia's problems
     still have a habit of reaching our shores." Parameters: ``incident_rate``,
@@ -76,11 +79,14 @@ def bring_problems_ashore(m) -> None:
     n = m.rng.poisson("incidents", scaled_rate(p.incident_rate, 1.5, s.repression))
     # At most one major incident a month: a second would be swamped by the first.
     major = (n > 0) & m.rng.bernoulli("major", 1 - (1 - p.major_incident_share) ** n)
-    s.incidents = n
-    s.major_incidents = major.astype(np.int64)
+    forced_on, forced_size = forced(m, "major_incident")
     minor = n - major
+    major = major | forced_on
+    cost = np.where(forced_on & ~np.isnan(forced_size), forced_size, p.major_incident_cost)
+    s.incidents = minor + major
+    s.major_incidents = major.astype(np.int64)
     s.pressure = s.pressure + minor + 4.0 * major
-    m.contribute("incidents", -(p.incident_cost * minor + p.major_incident_cost * major))
+    m.contribute("incidents", -(p.incident_cost * minor + cost * major))
 
 
 class Exiles(Actor):

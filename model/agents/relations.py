@@ -61,7 +61,7 @@ BANDS = (
 # The drivers a month's change is booked to (``contrib_<name>`` in the results).
 DRIVERS = (
     "protest_growth", "repression", "syria_divergence", "trade_growth", "us_russia",
-    "incidents", "exiles", "hostility", "responses", "dialogue", "shocks", "reversion",
+    "incidents", "exiles", "hostility", "responses", "russian_answers", "dialogue", "shocks", "reversion",
 )
 DRIVER_LABELS = {
     "protest_growth": "Russian protest",
@@ -72,22 +72,24 @@ DRIVER_LABELS = {
     "incidents": "Incidents on UK soil",
     "exiles": "Asylum for exiles",
     "hostility": "Harassment of diplomats",
-    "responses": "UK response ladder",
+    "responses": "UK response ladder and EU sanctions",
+    "russian_answers": "Russia's answers",
     "dialogue": "Strategic Dialogue",
-    "shocks": "Unforeseen crises and noise",
+    "shocks": "Crises and noise",
     "reversion": "Pull to start-month equilibrium",
 }
 
 PARAMS = (
     ParamSpec(
         "relaxation", "Pull towards equilibrium", "share of gap closed per month",
-        0.01, 0.5, 0.10, "fixed", 0.0, GROUP,
+        0.01, 0.5, 0.10, "triangular", 0.05, GROUP,
         "How quickly relations settle towards the level the slow drivers imply; the "
         "weights below are in points of that equilibrium.",
-        "Invented: about a half-year memory for the relationship's tone."),
+        "Invented: about a half-year memory for the relationship's tone (the spread runs "
+        "from a quarter-year to a year and a half)."),
     ParamSpec(
         "relations_anchor", "Relations with no frictions", "Goldstein points",
-        -5.0, 8.0, 5.0, "triangular", 1.0, GROUP,
+        -5.0, 8.0, 5.7, "triangular", 1.0, GROUP,
         "Where relations would settle with zero Syria gap, repression, protest and "
         "trade growth, and a neutral US.",
         "'The two countries might not become close allies, but a relationship based on "
@@ -98,10 +100,11 @@ PARAMS = (
         "stable 'cool' since 2010."),
     ParamSpec(
         "weight_syria", "Weight of the Syria gap", "Goldstein points per unit divergence",
-        0.0, 6.0, 2.5, "triangular", 0.75, GROUP,
+        0.0, 8.0, 3.0, "triangular", 1.0, GROUP,
         "Equilibrium points lost at full Syria divergence.",
         "'At the top of the agenda tomorrow will be Syria where the UK and Russia seem "
-        "no nearer to a common understanding'. Invented."),
+        "no nearer to a common understanding'. Invented; the largest of the weights, as "
+        "the article puts Syria first."),
     ParamSpec(
         "weight_values", "Weight of UK values concern", "Goldstein points per unit concern",
         0.0, 6.0, 2.0, "triangular", 0.75, GROUP,
@@ -117,17 +120,23 @@ PARAMS = (
         "cannot avoid being drawn in.' Invented."),
     ParamSpec(
         "weight_trade", "Weight of trade ballast", "Goldstein points at strong growth",
-        0.0, 4.0, 1.0, "triangular", 0.5, GROUP,
+        0.0, 2.0, 0.5, "triangular", 0.3, GROUP,
         "Equilibrium points gained when exports grow strongly (the term is "
-        "tanh(growth / 10%)); shrinking trade costs points.",
-        "'a relationship based on trade and mutual regard for each other's interests'. "
-        "Invented."),
+        "tanh(growth / 10%)); shrinking trade costs points. A weak brake.",
+        "'a relationship based on trade and mutual regard for each other's interests "
+        "might at least be in the offing ... The results so far will have been a "
+        "disappointment to both': trade grew 'despite often fraught relations' without "
+        "improving them, so its weight is small. Invented."),
     ParamSpec(
         "weight_us", "Weight of US-Russia relations", "Goldstein points per unit",
-        0.0, 4.0, 1.5, "triangular", 0.5, GROUP,
-        "Equilibrium points gained per unit of US-Russia warmth.",
-        "'the UK is inevitably drawn into campaigns aimed at fostering anti-western "
-        "paranoia as a leading NATO power'. Invented."),
+        0.0, 2.0, 0.5, "triangular", 0.3, GROUP,
+        "Equilibrium points gained per unit of US-Russia warmth: background colour, not "
+        "a lever.",
+        "'Mostly this is aimed at America, despite the fact that President Obama has "
+        "taken steps to minimise areas of disagreement with Russia. But the UK is "
+        "inevitably drawn into campaigns aimed at fostering anti-western paranoia as a "
+        "leading NATO power': US warmth did not spare the UK, so the weight is small. "
+        "Invented."),
 )
 
 
@@ -147,6 +156,8 @@ def _slow_drivers(m) -> dict[str, np.ndarray]:
         "protest_growth": -p.weight_protest * s.protest,
         "trade_growth": p.weight_trade * np.tanh(s.export_growth / 0.10),
         "us_russia": p.weight_us * s.us_russia,
+        # A crisis holds relations down by its severity while it lasts (outside_world.py).
+        "shocks": -s.crisis_level,
     }
 
 

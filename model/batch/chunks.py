@@ -49,6 +49,7 @@ EVENT_SLUGS = {
     "diplomats expelled": "diplomats_expelled",
     "sanctions": "sanctions",
     "major incident on UK soil": "major_incident",
+    "regime crisis in Russia": "regime_crisis",
 }
 
 
@@ -255,6 +256,20 @@ def simulate_blocks(task: ChunkTask):
     return ds
 
 
+def simulate_observed(task: ChunkTask):
+    """A point conditioned on ``--observed`` (one chunk: the whole ensemble), exactly
+    ``simulate(scenario, runs, observations=...)``. An observation no run matches fails
+    naming the point; a plain :class:`DialogueError` (``NoMatch`` does not survive pickling
+    from a worker process)."""
+    from model.simulate import simulate
+    from model.smc import NoMatch
+
+    try:
+        return simulate(task.scenario, runs=task.runs, run_offset=task.run_offset, observations=task.observations)
+    except NoMatch as exc:
+        raise DialogueError(f"point {task.point}: {exc}") from None
+
+
 def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
     """Simulate one chunk. With ``out``, write it there and return only timings;
     without, return the stored Dataset and partials for the caller to write."""
@@ -265,6 +280,8 @@ def run_chunk(task: ChunkTask, out: str | Path | None = None) -> ChunkResult:
     # A design chunk runs its rows of the design: row i is global run run_offset + i.
     if task.stream_block:
         ds = simulate_blocks(task)
+    elif task.observations is not None:
+        ds = simulate_observed(task)
     else:
         ds = simulate(task.scenario, runs=task.runs, run_offset=task.run_offset, design=task.design)
     part = partial_stats(ds)

@@ -34,6 +34,9 @@ SEED = _Seed()
 @click.option("--design", type=click.Path(dir_okay=True), metavar="FILE",
               help="A per-run parameter table, .csv or .parquet (one row per run, one column per parameter): "
               "each scenario runs once per row.")
+@click.option("--observed", type=click.Path(dir_okay=False), metavar="FILE.toml",
+              help="Condition every scenario or sweep point on these observations (docs/updating.md); each "
+              "point then runs as one chunk.")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Runs per scenario or point [sweep's, scenario's].")
 @click.option("--seed", type=SEED, help="Random seed, a whole number from 0 to 2^63-1 [sweep's, scenario's].")
 @click.option("--horizon", type=click.IntRange(1, 600), help="Months to simulate [sweep's, scenario's].")
@@ -52,8 +55,8 @@ SEED = _Seed()
 @click.option("--compress", is_flag=True, help="zlib-compress the ensembles (about 40% smaller, slower).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and its disk, time and memory estimates; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No estimate and no progress bar (notices and errors still print).")
-def batch(inputs, sweeps, design, runs, seed, horizon, chunk_size, out, workers, scheduler, connect_timeout, resume,
-          variables, compress, dry_run, quiet) -> None:
+def batch(inputs, sweeps, design, observed, runs, seed, horizon, chunk_size, out, workers, scheduler,
+          connect_timeout, resume, variables, compress, dry_run, quiet) -> None:
     """Simulate many scenarios or sweep points into a results folder, in chunks.
 
     SCENARIO_OR_FILE: shipped scenario names, scenario .toml files or sweep .toml
@@ -71,7 +74,7 @@ def batch(inputs, sweeps, design, runs, seed, horizon, chunk_size, out, workers,
     if scheduler and not scheduler.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://", "ucx://")):
         raise click.UsageError(f"--scheduler {scheduler}: give an address like tcp://HOST:8786")
     plan = build_plan(inputs, sweeps, runs=runs, seed=seed, horizon=horizon, chunk_size=chunk_size,
-                      variables=parse_variables(variables), compress=compress, design=design)
+                      variables=parse_variables(variables), compress=compress, design=design, observed=observed)
     if dry_run:
         click.echo(plan_text(plan, out, workers=workers, scheduler=scheduler, resume=resume))
         return

@@ -76,6 +76,9 @@ class ChunkTask:
     # This chunk's rows of the point's design (rows run_offset .. run_offset + runs - 1).
     design: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
     stream_block: int = 0
+    # The observations to condition the point on (model.observations.Observations); such a
+    # point is one chunk, since sequential Monte Carlo weighs its whole ensemble at once.
+    observations: Any = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -89,16 +92,24 @@ class BatchPlan:
     variables: tuple[str, ...] | None
     compress: bool
     sweeps: list[dict] = field(default_factory=list)
+    # --observed: every point is conditioned on these (model.observations.Observations).
+    observations: Any = None
+
+    def chunk_runs(self, p: Point) -> int:
+        """Runs per chunk of point ``p``: conditioning on observations couples a point's runs
+        (resampling), so such a point is one chunk whatever --chunk-size."""
+        return p.runs if self.observations is not None else self.chunk_size
 
     def chunks(self) -> list[ChunkTask]:
         out = []
         h = self.inputs_hash
         for p in self.points:
-            for i, start in enumerate(range(0, p.runs, self.chunk_size)):
-                stop = min(p.runs, start + self.chunk_size)
+            size = self.chunk_runs(p)
+            for i, start in enumerate(range(0, p.runs, size)):
+                stop = min(p.runs, start + size)
                 rows = None if p.design is None else {k: v[start:stop] for k, v in p.design.items()}
                 out.append(ChunkTask(p.id, i, start, stop - start, p.scenario,
-                                     self.variables, self.compress, h, rows, p.stream_block))
+                                     self.variables, self.compress, h, rows, p.stream_block, self.observations))
         return out
 
     @property
@@ -119,7 +130,7 @@ class BatchPlan:
                        | ({"design": design_digest(p.design) | {"stream_block": p.stream_block}}
                           if p.design is not None else {})
                        for p in self.points],
-        }
+        } | ({"observations": observations_digest(self.observations)} if self.observations is not None else {})
 
     @functools.cached_property
     def inputs_hash(self) -> str:
@@ -127,8 +138,20 @@ class BatchPlan:
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
+def observations_digest(obs: Any) -> dict[str, Any]:
+    """What the input hash needs of an observations file: its text's sha256 and entries."""
+    return {"sha256": hashlib.sha256(obs.text.encode()).hexdigest(), "entries": len(obs),
+            "file": Path(obs.path).name}
+
+
 def describe_difference(old: dict, new: dict) -> str:
     """What differs between two ``inputs()`` dicts, in a few words."""
+    if old.get("observations") != new.get("observations"):
+        def what(d: dict) -> str:
+            o = d.get("observations")
+            return f"'{o.get('file', '?')}' ({o.get('entries', '?')} entries)" if isinstance(o, dict) else "none"
+        return (f"--observed was {what(old)}, now {what(new)}"
+                + (" (same name, other contents)" if what(old) == what(new) else ""))
     for key, label in (("format_version", "batch format version"), ("version", "package version"),
                        ("chunk_size", "--chunk-size"),
                        ("variables", "--variables"), ("compress", "--compress")):
@@ -190,14 +213,19 @@ def parse_variables(text: str | None) -> tuple[str, ...] | None:
 def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple[str, ...] = (),
                runs: int | None = None, seed: int | None = None, horizon: int | None = None,
                chunk_size: int = DEFAULT_CHUNK, variables: tuple[str, ...] | None = None,
-               compress: bool = False, design: str | Path | Any = None) -> BatchPlan:
+               compress: bool = False, design: str | Path | Any = None,
+               observed: str | Path | Any = None) -> BatchPlan:
     """Resolve scenarios and sweep files into points. ``runs``/``seed``/``horizon``
     override the sweep's, which override the scenario's.
 
     ``design``: a design file (``.csv``/``.parquet``) or table (DataFrame, dict of
     arrays): every plain scenario becomes a design point running one run per row
     (``runs``, if given, must equal the rows). Saltelli/Morris sweeps become design
-    points too (one run per row of their SALib sample; ``runs`` does not apply)."""
+    points too (one run per row of their SALib sample; ``runs`` does not apply).
+
+    ``observed``: an observations file (or parsed :class:`model.observations.Observations`)
+    that conditions every point by sequential Monte Carlo (docs/updating.md); each point
+    then runs as one chunk, and the file is part of the input hash."""
     from model.batch.design_file import load_design
 
     if chunk_size < 1:
@@ -274,12 +302,29 @@ def build_plan(refs: list[str] | tuple[str, ...] = (), sweeps: list[str] | tuple
             points.append(Point(pid, len(points), sc, base.name, sw.name, v))
         sweep_docs.append({"file": str(path), "name": sw.name, "text": path.read_text(encoding="utf-8"),
                            "resolved": sw.model_dump(), "points": len(vals)})
+    obs = _observations(observed, points) if observed is not None else None
     if runs is not None and points and all(p.design is not None for p in points):
         bad = next((p for p in points if p.runs != runs), None)
         if bad is not None:
             raise DialogueError(f"--runs {runs:,}: design point {bad.id} runs once per row ({bad.runs:,} rows); "
                                 "leave --runs out")
-    return BatchPlan(points, int(chunk_size), variables, bool(compress), sweep_docs)
+    return BatchPlan(points, int(chunk_size), variables, bool(compress), sweep_docs, obs)
+
+
+def _observations(observed: Any, points: list[Point]) -> Any:
+    """The observations file, checked against every point's months before any work."""
+    from model.observations import as_observations, check_schedule
+
+    obs = as_observations(observed)
+    for p in points:
+        if p.design is not None:
+            raise DialogueError(f"--observed cannot condition design point {p.id}: resampling would reorder the "
+                                "designed rows; drop --design (or the saltelli/morris sweep), or --observed")
+        try:
+            check_schedule(obs, p.scenario.initial.start, p.horizon)
+        except DialogueError as exc:
+            raise DialogueError(f"point {p.id}: {exc}") from None
+    return obs
 
 
 def _settings(sc: Scenario, seed: int | None, horizon: int | None) -> Scenario:

@@ -176,6 +176,7 @@ class Manifest:
             "variables": "all" if plan.variables is None else list(plan.variables),
             "compress": plan.compress,
             "sweeps": plan.sweeps,
+            **({"observations": observations_record(plan.observations)} if plan.observations is not None else {}),
             "points": [{"id": p.id, "index": p.index, "scenario": p.base, "sweep": p.sweep, "values": p.values,
                         "runs": p.runs, "seed": p.seed, "horizon": p.horizon,
                         "chunks": sum(1 for t in tasks if t.point == p.id)}
@@ -216,6 +217,15 @@ class Manifest:
         self.doc["chunks_done"] = sum(c["state"] == "done" for c in self.chunks.values())
         write_json_atomic(self.out / MANIFEST, self.doc)
         self.last = now
+
+
+def observations_record(obs) -> dict:
+    """--observed in the manifest: the file, its digest and its text (to rerun the batch)."""
+    from model.batch.plan import observations_digest
+
+    return {"path": str(obs.path), "title": obs.title, **observations_digest(obs), "text": obs.text,
+            "note": "every point conditioned on these by sequential Monte Carlo, one chunk per point "
+                    "(docs/updating.md)"}
 
 
 # ----------------------------------------------------------------- output folder
@@ -539,9 +549,14 @@ def plan_text(plan: BatchPlan, out: str | Path, *, workers: int | None = None, s
     par = workers or (2 if scheduler else 1)
     est = estimate(todo, plan.variables, plan.compress, par, _n_recorded())
     lines = [f"plan: {len(plan.points)} point{'s' * (len(plan.points) != 1)}, {plan.total_runs:,} runs in "
-             f"{len(tasks)} chunk{'s' * (len(tasks) != 1)} of up to {plan.chunk_size:,} runs; "
+             f"{len(tasks)} chunk{'s' * (len(tasks) != 1)} of "
+             f"{'a whole point each' if plan.observations is not None else f'up to {plan.chunk_size:,} runs'}; "
              f"{_mode(workers, scheduler, None)}; --out {out}"
              + (f" (resuming: {len(on_disk)} chunks on disk, to be verified)" if prev is not None else "")]
+    if plan.observations is not None:
+        obs = plan.observations
+        lines.append(f"  conditioned on {len(obs)} observation{'s' * (len(obs) != 1)} ({obs.path}); each point "
+                     "runs as one chunk (sequential Monte Carlo weighs its whole ensemble at once)")
     for p in plan.points[:20]:
         vals = ", ".join(f"{k} = {v:.6g}" for k, v in p.values.items())
         if p.design is not None:

@@ -106,8 +106,9 @@ class Batch:
         return ds
 
     def __repr__(self) -> str:
-        return (f"<Batch {self.path}: {len(self.points)} points, {self.manifest.get('runs_total', '?'):,} runs, "
-                f"status {self.manifest.get('status')}>")
+        runs = self.manifest.get("runs_total")
+        runs = f"{runs:,}" if isinstance(runs, int) else "?"
+        return f"<Batch {self.path}: {len(self.points)} points, {runs} runs, status {self.manifest.get('status')}>"
 
 
 _STACKED_ATTRS = {

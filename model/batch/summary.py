@@ -59,7 +59,7 @@ def build_summary(plan: BatchPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFram
     swept = sweep_param_names(plan)
     rows, monthly = [], []
     for pt in plan.points:
-        c = _combine(out, pt, plan.chunk_size)
+        c = _combine(out, pt, plan.chunk_runs(pt))
         n = c["n"]
         if not np.array_equal(c["run_ids"], np.arange(pt.runs)):
             raise DialogueError(f"{out}: the partial summaries of {pt.id} do not cover runs 0..{pt.runs - 1} in "

@@ -123,8 +123,24 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def load_inputs(scenarios, from_files, runs, seed):
-    """Datasets for the brief: results files first (in order), then simulated scenarios."""
+def check_observed(observed, scenarios, from_files, runs, seed):
+    """``--observed``: the observations, checked against every scenario's months before any work."""
+    from model.observations import as_observations, check_schedule
+    from model.scenario import load_scenario
+
+    if from_files:
+        raise DialogueError("--observed conditions scenarios as they are simulated, so it cannot apply to --from "
+                            "results files; name the SCENARIO instead")
+    obs = as_observations(observed)
+    for name in scenarios:
+        sc = load_scenario(name)
+        check_schedule(obs, sc.initial.start, sc.run.horizon)
+    return obs
+
+
+def load_inputs(scenarios, from_files, runs, seed, observed=None):
+    """Datasets for the brief: results files first (in order), then simulated scenarios
+    (conditioned on ``observed``, when given)."""
     from model import simulate
     from model.results import load
     from model.scenario import load_scenario
@@ -133,16 +149,17 @@ def load_inputs(scenarios, from_files, runs, seed):
         raise DialogueError("name at least one SCENARIO or give --from RESULTS.nc")
     loaded = [load(p) for p in from_files]
     scs = [load_scenario(s) for s in scenarios]  # every scenario checked before any simulation
-    sims = [simulate(sc, runs=runs, seed=seed) for sc in scs]
+    sims = [simulate(sc, runs=runs, seed=seed, observations=observed) for sc in scs]
     return loaded + sims
 
 
 def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "brief", from_files=(),
                 formats: str | list[str] = "png", size: str = "slide", runs: int | None = None,
                 seed: int | None = None, sensitivity_runs: int = DEFAULT_SENSITIVITY_RUNS,
-                sobol_n: int = DEFAULT_SOBOL_N, echo=None, force: bool = False) -> BriefResult:
+                sobol_n: int = DEFAULT_SOBOL_N, echo=None, force: bool = False, observed=None) -> BriefResult:
     """Write the briefing pack to ``out``. Raises DialogueError, leaving nothing
-    behind, for any bad input."""
+    behind, for any bad input. ``observed``: an observations file conditioning every
+    simulated scenario (model.brief.observed)."""
     from model import charts
     from model.brief.content import build_content, sidecar_json
     from model.brief.render import page_figure, page_html
@@ -152,11 +169,18 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
     check_sensitivity(sensitivity_runs, sobol_n)
     out = check_out(out, force)
     check_space(out, len(scenarios) + len(from_files), fmts)
-    datasets = load_inputs(list(scenarios), list(from_files), runs, seed)
+    obs = check_observed(observed, list(scenarios), list(from_files), runs, seed) if observed is not None else None
+    datasets = load_inputs(list(scenarios), list(from_files), runs, seed, obs)
     names = _unique([_safe(str(d.attrs.get("scenario", "results"))) for d in datasets])
     say = echo or (lambda _msg: None)
     say(f"Computing judgments and sensitivity ({len(datasets)} scenario(s))...")
     content = build_content(datasets, names, sensitivity_runs, sobol_n)
+    if obs is not None:  # the prior of the first scenario: same scenario, seed and runs, unconditioned
+        from model import simulate
+        from model.brief.observed import add_update
+        from model.scenario import load_scenario
+
+        add_update(content, simulate(load_scenario(scenarios[0]), runs=runs, seed=seed), datasets[0], obs)
 
     parent = out.resolve().parent
     try:
@@ -200,12 +224,19 @@ def build_brief(scenarios: tuple[str, ...] | list[str] = (), out: str | Path = "
             images.insert(2, (fig.get_suptitle().replace("\n", " "), "compare",
                               charts.figure_bytes(fig, "png", dpi=96)))
         say("Laying out brief.pdf and brief.html...")
-        page = page_figure(content)
+        try:
+            page = page_figure(content)
+        except DialogueError:  # the page is full: an updated brief's subtitle gives way first
+            if "observed_short_subtitle" not in content.extra:
+                raise
+            content.subtitle = content.extra.pop("observed_short_subtitle")
+            page = page_figure(content)
         (tmp / "brief.pdf").write_bytes(charts.figure_bytes(page, "pdf"))
         (tmp / "brief.html").write_text(page_html(content, images), encoding="utf-8")
         (tmp / "brief.json").write_text(sidecar_json(content, {
             "scenarios": list(scenarios), "from": [str(p) for p in from_files], "runs": runs, "seed": seed,
-            "sensitivity_runs": sensitivity_runs, "sobol_n": sobol_n, "formats": fmts, "size": size}, images),
+            "sensitivity_runs": sensitivity_runs, "sobol_n": sobol_n, "formats": fmts, "size": size}
+            | ({"observed": str(observed)} if obs is not None else {}), images),
             encoding="utf-8")
         written += ["brief.pdf", "brief.html", "brief.json"]
         # Move into place: a new folder is renamed in one step; into an existing folder

@@ -41,6 +41,9 @@ class _Status:
               help="Chart formats, comma-separated: png, svg, pdf.")
 @click.option("--size", default="slide", show_default=True, metavar="slide|a4",
               help="Chart size: slide (13.3 x 7.5 in, 16:9) or a4 (half an A4 page, landscape).")
+@click.option("--observed", type=click.Path(dir_okay=False), metavar="FILE.toml",
+              help="Update the forecast on what has happened since (docs/updating.md): the brief shows the "
+                   "posterior, each judgment prior -> posterior, and the assumptions the news favours.")
 @click.option("--runs", type=click.IntRange(1, 10_000_000), help="Monte Carlo runs [scenario's, 2000].")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed [scenario's].")
 @click.option("--sensitivity-runs", type=int, default=1000, show_default=True,
@@ -48,7 +51,8 @@ class _Status:
                    "results' runs).")
 @click.option("--sobol-n", type=int, default=1024, show_default=True, metavar="N",
               help="Sobol' base sample (a power of two, at least 64): N*(parameters+2) runs.")
-def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_runs, sobol_n, force) -> None:
+def brief(scenarios, from_files, out, formats, size, observed, runs, seed, sensitivity_runs, sobol_n,
+          force) -> None:
     """Write briefing charts and a one-page brief (brief.pdf, brief.html) for SCENARIO(s).
 
     The first scenario is briefed in full; further scenarios are compared with it.
@@ -62,7 +66,8 @@ def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_run
     status = _Status()
     try:
         res = build_brief(scenarios, out, from_files=from_files, formats=formats, size=size, runs=runs, seed=seed,
-                          sensitivity_runs=sensitivity_runs, sobol_n=sobol_n, echo=status.show, force=force)
+                          sensitivity_runs=sensitivity_runs, sobol_n=sobol_n, echo=status.show, force=force,
+                          observed=observed)
     except (DialogueError, KeyboardInterrupt):
         status.clear()  # an error is one line: no progress line left above it
         raise
@@ -70,3 +75,5 @@ def brief(scenarios, from_files, out, formats, size, runs, seed, sensitivity_run
     head = res.content.main.headline
     click.echo(f"Wrote {len(res.files)} files to {res.out} in {time.perf_counter() - t0:.1f} s")
     click.echo(f"Headline: {head.text}")
+    if "observed" in res.content.extra:
+        click.echo(res.content.extra["observed"]["line"])

@@ -6,6 +6,7 @@ Nothing here draws. :func:`build_content` turns one or more results Datasets int
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from model.analysis import (
 )
 from model.charts import fmt_pts, lower_first, minus
 from model.params import HEADLINE, registry
+from model.reliability import reliability
 
 # The headline probability the sensitivity analysis ("what would change this
 # judgment") is computed for: relations confrontational or worse at the horizon.
@@ -50,6 +52,7 @@ EVENT_CLAUSES = {
     "diplomats expelled": "diplomats are expelled",
     "sanctions": "sanctions are imposed",
     "major incident on UK soil": "a major incident (Litvinenko scale) occurs on UK soil",
+    "regime crisis in Russia": "a regime crisis (mass mobilisation) breaks out in Russia",
 }
 
 
@@ -346,8 +349,14 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
     others = f", compared with {', '.join(repr(n) for n in names[1:])}" if len(names) > 1 else ""
     subtitle = (f"Outlook from {start(main)} over {main.sizes['time']} months{others}. "
                 f"{main.sizes['run']:,} simulated futures (seed {main.attrs.get('seed', '?')}).")
+    # How far to trust it (model.reliability): the analytic-confidence statement beside the
+    # yardstick, then the backtest's track record in one line. The scenario is named as in the
+    # title (the file-safe name, so no markup from a scenario file reaches the page).
+    rel = dataclasses.replace(reliability(scenario_of(main)), scenario=names[0])
     notes = [
         PHIA_RULE,
+        rel.statement,
+        rel.track_record_line,
         f"Each probability is the share of simulated runs. {PLUS_MINUS_NOTE} 'In' a month: the state that "
         "month; 'by' a month: happened at least once by then. Outcome classes (Goldstein scale, \u221210 to +10): "
         "rupture = sanctions in force or index \u2264 \u22126; confrontation = \u22126 to \u22122 (the "
@@ -366,7 +375,8 @@ def build_content(datasets: list[xr.Dataset], names: list[str], sensitivity_runs
     return BriefContent(
         title=title, subtitle=subtitle, description=desc, scenarios=scen, swings=sw,
         sensitivity_runs=runs, change_text=change_text(sw, main, runs, sob_text), tornado=tor, sobol=sob,
-        sobol_text=sob_text, assumptions=assumptions(main), notes=notes, provenance=provenance(datasets))
+        sobol_text=sob_text, assumptions=assumptions(main), notes=notes, provenance=provenance(datasets),
+        extra={"reliability": rel})
 
 
 # ---------------------------------------------------------------- the JSON sidecar
@@ -382,7 +392,8 @@ def results_fingerprint(ds: xr.Dataset) -> str:
     h.update(f"{ds.sizes['run']}x{ds.sizes['time']}|{ds.attrs.get('seed')}|{ds.attrs.get('start')}".encode())
     h.update(np.round(ds["relations"].values.astype(np.float64), 6).tobytes())
     h.update(np.round(ds["exports_gbp_m"].values.astype(np.float64), 3).tobytes())
-    for var in ("dialogue_active", "sanctions", "expulsions", "major_incidents"):
+    for var in ("dialogue_active", "sanctions", "expulsions", "russian_expulsions", "major_incidents",
+                "regime_crisis"):
         h.update(np.asarray(ds[var].values > 0, dtype=np.uint8).tobytes())
     h.update("|".join(ds["outcome"].values.astype(str)).encode())
     return h.hexdigest()[:16]
@@ -426,7 +437,26 @@ def sidecar(content: BriefContent, settings: dict, images: list[tuple[str, str, 
         "sobol": sobol_record(content.sobol, content.sobol_text),
         "change_text": content.change_text,
         "chart_titles": {caption: title for title, caption, _png in images},
+        **({"reliability": reliability_record(content.extra["reliability"], main.judgments)}
+           if "reliability" in content.extra else {}),
+        **({"observed": content.extra["observed"]} if "observed" in content.extra else {}),
     }
+
+
+def reliability_record(rel, judged: list[Judgment]) -> dict:
+    """The track record and analytic-confidence ratings behind the brief's two notes, as data."""
+    r = rel.record
+    return {"statement": rel.statement, "track_record": rel.track_record_line,
+            "confidence": {name: {"level": c.level, "reasons": list(c.reasons)}
+                           for name, c in (("overall", rel.overall), ("exports", rel.exports), ("events", rel.events))},
+            "judgment_confidence": {j.key: rel.for_judgment(j.key).level for j in judged},
+            "backtest": {"origins": list(r.origins), "runs": r.runs, "seed": r.seed, "pairs": r.pairs,
+                         "coverage": {f"{round(100 * lv)}": c for lv, c in r.coverage},
+                         "skill_pairs": r.skill_pairs, "skill_persistence": r.skill_persistence,
+                         "skill_trend": r.skill_trend},
+            "events": {"period": list(r.period), "episodes": dict(r.episodes), "pairs": r.event_pairs,
+                       "outcomes": r.event_outcomes, "brier_skill": r.brier_skill},
+            "conditional": rel.conditional}
 
 
 def sidecar_json(content: BriefContent, settings: dict, images=()) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 from model import charts
 from model.analysis import phia
 from model.brief.content import TORNADO_PCT, TORNADO_TOP, BriefContent, fmt_value, pct, printed_points
+from model.errors import DialogueError
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 MARGIN = 0.45
@@ -218,7 +219,8 @@ def page_figure(content: BriefContent):
             if charts_h >= 4.0:
                 break
         if charts_h < 3.6:
-            raise RuntimeError(f"brief layout: only {charts_h:.2f} in left for charts")
+            raise DialogueError(f"the brief's text leaves only {charts_h:.2f} in for its charts (3.6 in needed); "
+                                "shorten the scenario's name or description, or drop --observed")
         row_h, row2_h = charts_h * 0.46, charts_h * 0.54
         # One GridSpec for the page (constrained layout lays out one grid): rows are the
         # text above, two chart rows, the "what would change" text, the tornado (left;
@@ -264,7 +266,8 @@ def page_figure(content: BriefContent):
         flow.para(notes_text, size=notes_pt, color=MUTED, gap=0.03)
         flow.para(content.provenance, size=notes_pt, color=MUTED, gap=0.0)
         if flow.y > H - MARGIN + 0.2:
-            raise RuntimeError(f"brief layout overflow: {flow.y:.2f} in > {H - MARGIN:.2f} in")
+            raise DialogueError(f"the brief's text runs {flow.y - (H - MARGIN):.2f} in past the foot of its page; "
+                                "shorten the scenario's name or description, or drop --observed")
     return fig
 
 
