@@ -36,14 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "sensitivity.md"
 
 CASES = [
-    ("Sobol' (Saltelli N=1,024, 39 uncertain parameters, 41,984 runs, 10 outputs x 5 years)",
+    ("Sobol' (Saltelli N=1,024, 79 uncertain parameters, 82,944 runs, 10 outputs x 5 years)",
      ["sensitivity", "baseline", "--n", "1024", "--tornado-runs", "0"], "under 30 s"),
-    ("Morris (r=20, all 58 parameters, 1,180 runs, 10 outputs x 5 years)",
+    ("Morris (r=20, all 80 parameters, 1,620 runs, 10 outputs x 5 years)",
      ["sensitivity", "baseline", "--method", "morris", "--n", "20", "--params", "all", "--tornado-runs", "0"],
      "under 10 s"),
     ("Discovery (20,000 futures, rupture, PRIM + CART)",
      ["discover", "baseline", "--outcome", "rupture", "--n", "20000"], "under 20 s"),
-    ("Tornado (39 parameters x P10/P90 x 1,000 runs + base: 79,000 runs), with a small Sobol' run (N=64, 1 output)",
+    ("Tornado (79 parameters x P10/P90 x 1,000 runs + base: 159,000 runs), with a small Sobol' run (N=64, 1 output)",
      ["sensitivity", "baseline", "--n", "64", "--outputs", "confrontation_or_worse", "--params", "uncertain"],
      ""),
 ]

@@ -290,10 +290,10 @@ def charts_zip(items: list[tuple[str, xr.Dataset, xr.Dataset | None, tuple[str, 
 # simulations by the resolved scenario (``scenario_key``) plus the output chosen, so
 # pressing the button again for the same assumptions, or returning to them, costs nothing.
 
-TORNADO_RUNS = 300               # random streams per tornado bar (39 parameters x 2 + 5 base blocks: 24,900 runs)
+TORNADO_RUNS = 300               # random streams per tornado bar (79 parameters: 50,400 runs, as the dashboard reports)
 TORNADO_LOW, TORNADO_HIGH = 0.10, 0.90
 TORNADO_CHUNK = 8                # parameters per tornado call, for the progress bar
-SOBOL_N = 256                    # Saltelli N: N x (D + 2) runs, 10,496 for 39 parameters
+SOBOL_N = 256                    # Saltelli N: N x (D + 2) runs, 20,736 for 79 parameters
 DISCOVER_N = 5_000               # futures sampled for scenario discovery
 MAX_ANALYSES = 16
 

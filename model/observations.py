@@ -48,7 +48,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.errors import DialogueError
 from model.shocks import month_at, month_index
-from model.validation import MAX_DEPTH, MAX_FILE_BYTES, clip, nesting_depth, pick_error, suggest, wanted
+from model.validation import (
+    clip,
+    numbered_entries,
+    only_sections,
+    parse_toml,
+    pick_error,
+    read_toml_text,
+    suggest,
+    wanted,
+)
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_OBSERVATIONS = 1_000
@@ -160,18 +169,7 @@ def _name(i: int, oid: str | None) -> str:
 
 def load_observations(path: str | Path) -> Observations:
     """Read and validate an observations TOML file (on its own, without a scenario)."""
-    p = Path(path)
-    if p.suffix.lower() != ".toml":
-        raise DialogueError(f"{p}: observations files are TOML and end in .toml")
-    if not p.is_file():
-        raise DialogueError(f"{p}: observations file not found")
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise DialogueError(f"{p}: too large; the limit is {MAX_FILE_BYTES:,} bytes")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DialogueError(f"{p}: not UTF-8 text; save it as UTF-8") from None
-    return parse_observations(text, str(p))
+    return parse_observations(read_toml_text(path, "observations"), str(Path(path)))
 
 
 def as_observations(obs: Observations | str | Path) -> Observations:
@@ -181,35 +179,12 @@ def as_observations(obs: Observations | str | Path) -> Observations:
 
 def parse_observations(text: str, name: str = "observations") -> Observations:
     """Validate observations TOML text; ``name`` labels messages."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DialogueError(f"{name}: not valid TOML ({exc})") from None
-    except RecursionError:
-        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels") from None
-    if nesting_depth(doc) > MAX_DEPTH:
-        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels")
-    unknown = [k for k in doc if k not in ("observations", "observation")]
-    if unknown:
-        raise DialogueError(f"{name}: unknown section '{clip(unknown[0], 40)[1:-1]}'"
-                            f"{suggest(unknown[0], ['observation', 'observations'])}; an observations file has "
-                            "[observations] and [[observation]] tables")
+    doc = parse_toml(text, name)
+    only_sections(doc, name, "observations", "observation")
     header = _header(doc.get("observations", {}), name)
-    raw = doc.get("observation")
-    if not isinstance(raw, list) or not raw:
-        raise DialogueError(f"{name}: no observations; add [[observation]] tables (see docs/updating.md)")
-    if len(raw) > MAX_OBSERVATIONS:
-        raise DialogueError(f"{name}: {len(raw):,} observations; the limit is {MAX_OBSERVATIONS:,}")
-    out: list[Observation] = []
-    seen: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        ob = _entry(item, i, name)
-        oid = ob.id or f"observation-{i + 1}"
-        if oid in seen:
-            raise DialogueError(f"{_where(name, i, ob.id)}: id repeats observation {seen[oid] + 1}; "
-                                "give each observation its own id")
-        seen[oid] = i
-        out.append(ob.model_copy(update={"id": oid}))
+    out = numbered_entries(doc, name, entry="observation", limit=MAX_OBSERVATIONS,
+                           docs="docs/updating.md", parse=lambda raw, i: _entry(raw, i, name),
+                           where=lambda i, oid: _where(name, i, oid))
     obs = Observations(tuple(out), name, header.title or "", text)
     problem = contradiction(obs)
     if problem:

@@ -37,7 +37,6 @@ one-line :class:`DialogueError` naming the file and the fact.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +49,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model.agents.relations import BANDS
 from model.errors import DialogueError
 from model.results import OUTCOMES, classify
-from model.validation import MAX_DEPTH, MAX_FILE_BYTES, clip, nesting_depth, pick_error, suggest, wanted
+from model.validation import (
+    clip,
+    numbered_entries,
+    only_sections,
+    parse_toml,
+    pick_error,
+    read_toml_text,
+    suggest,
+    wanted,
+)
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_FACTS = 10_000
@@ -156,50 +164,16 @@ def _where(path: str, i: int, fid: str | None) -> str:
 
 def load_resolutions(path: str | Path) -> Resolutions:
     """Read and validate a resolutions TOML file (on its own, without a forecast)."""
-    p = Path(path)
-    if p.suffix.lower() != ".toml":
-        raise DialogueError(f"{p}: resolutions files are TOML and end in .toml")
-    if not p.is_file():
-        raise DialogueError(f"{p}: resolutions file not found")
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise DialogueError(f"{p}: too large; the limit is {MAX_FILE_BYTES:,} bytes")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DialogueError(f"{p}: not UTF-8 text; save it as UTF-8") from None
-    return parse_resolutions(text, str(p))
+    return parse_resolutions(read_toml_text(path, "resolutions"), str(Path(path)))
 
 
 def parse_resolutions(text: str, name: str = "resolutions") -> Resolutions:
     """Validate resolutions TOML text; ``name`` labels messages."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DialogueError(f"{name}: not valid TOML ({exc})") from None
-    except RecursionError:
-        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels") from None
-    if nesting_depth(doc) > MAX_DEPTH:
-        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels")
-    unknown = [k for k in doc if k not in ("resolutions", "fact")]
-    if unknown:
-        raise DialogueError(f"{name}: unknown section '{unknown[0]}'{suggest(unknown[0], ['fact', 'resolutions'])}; "
-                            "a resolutions file has [resolutions] and [[fact]] tables")
+    doc = parse_toml(text, name)
+    only_sections(doc, name, "resolutions", "fact")
     header = _header(doc.get("resolutions", {}), name)
-    facts = doc.get("fact")
-    if not isinstance(facts, list) or not facts:
-        raise DialogueError(f"{name}: no facts; add [[fact]] tables (see docs/scoring.md)")
-    if len(facts) > MAX_FACTS:
-        raise DialogueError(f"{name}: {len(facts):,} facts; the limit is {MAX_FACTS:,}")
-    out: list[Fact] = []
-    seen: dict[str, int] = {}
-    for i, raw in enumerate(facts):
-        fact = _fact(raw, i, name)
-        fid = fact.id or f"fact-{i + 1}"
-        if fid in seen:
-            raise DialogueError(f"{_where(name, i, fact.id)}: id repeats fact {seen[fid] + 1}; "
-                                "give each fact its own id")
-        seen[fid] = i
-        out.append(fact.model_copy(update={"id": fid}))
+    out = numbered_entries(doc, name, entry="fact", limit=MAX_FACTS, docs="docs/scoring.md",
+                           parse=lambda raw, i: _fact(raw, i, name), where=lambda i, fid: _where(name, i, fid))
     return Resolutions(tuple(out), name, header.title or "", header.forecast_start)
 
 

@@ -462,7 +462,10 @@ def analyze(method: str, prob: dict[str, Any], u: np.ndarray, y: np.ndarray, num
         res = morris.analyze(prob, u, y, num_resamples=num_resamples, num_levels=4, seed=seed)
         return {k: np.asarray(res[k]) for k in ("mu", "mu_star", "sigma", "mu_star_conf")}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        res = delta.analyze(prob, u, y, num_resamples=num_resamples, seed=seed, method="all")  # prints notes
+        # Neutral names: SALib's delta builds a table whose column names may not end in
+        # '_step' (as `ngo_step` does) and the results are positional anyway.
+        neutral = {**prob, "names": [f"x{i}" for i in range(len(prob["names"]))]}
+        res = delta.analyze(neutral, u, y, num_resamples=num_resamples, seed=seed, method="all")  # prints notes
     return {"delta": np.asarray(res["delta_raw"]), "delta_conf": np.asarray(res["delta_raw_conf"]),
             "S1": np.asarray(res["S1"]), "S1_conf": np.asarray(res["S1_conf"])}
 
@@ -489,7 +492,7 @@ def sensitivity(scenario: Scenario | str | Path, method: str = "sobol", params: 
     notes = []
     if method == "delta":
         # SALib's delta estimator smooths the output's density: meaningless for a 0/1
-        # indicator, and slow (about a minute per output at N=1024 with 39 parameters),
+        # indicator, and slow (about three minutes per output at N=1024 with 78 parameters),
         # so it runs on the continuous outputs at the horizon only.
         names = [o for o in names if not OUTPUTS[o][1]]
         if not names:
@@ -532,8 +535,12 @@ def sensitivity(scenario: Scenario | str | Path, method: str = "sobol", params: 
     means = {o: float(ys[o][-1].mean()) for o in names}
     if params == "uncertain":
         n_fixed = len(registry()) - d
-        notes.append(f"{n_fixed} parameters are fixed in this scenario and do not vary here; "
-                     "--params all varies them over their whole valid range.")
+        if n_fixed == 1:
+            notes.append("1 parameter is fixed in this scenario and does not vary here; "
+                         "--params all varies it over its whole valid range.")
+        elif n_fixed:
+            notes.append(f"{n_fixed} parameters are fixed in this scenario and do not vary here; "
+                         "--params all varies them over their whole valid range.")
     return SensitivityResult(sc.name, method, n, int(u.shape[0]), sc.run.horizon, table, fs, means,
                              time.perf_counter() - t0, notes)
 

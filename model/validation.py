@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
+from model.errors import DialogueError
 
 # What a pydantic type error asked for, in words a scenario author uses.
 TYPE_WORDS = {
@@ -113,3 +118,70 @@ def nesting_depth(doc: Any) -> int:
         children = node.values() if isinstance(node, dict) else node
         stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
     return deepest
+
+
+# ---------------------------------------------------------------- files of dated entries
+# Resolutions (scoring) and observations (updating) are both TOML files of numbered entries
+# under a header table; these read them the same way, with the same one-line errors.
+
+
+def read_toml_text(path: str | Path, kind: str) -> str:
+    """The UTF-8 text of a ``kind`` file ("resolutions", "observations"), checked first
+    for its suffix, existence and size."""
+    p = Path(path)
+    if p.suffix.lower() != ".toml":
+        raise DialogueError(f"{p}: {kind} files are TOML and end in .toml")
+    if not p.is_file():
+        raise DialogueError(f"{p}: {kind} file not found")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise DialogueError(f"{p}: too large; the limit is {MAX_FILE_BYTES:,} bytes")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DialogueError(f"{p}: not UTF-8 text; save it as UTF-8") from None
+
+
+def parse_toml(text: str, name: str) -> dict:
+    """TOML text as a dict, refusing what cannot be parsed or is nested too deeply."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DialogueError(f"{name}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels") from None
+    if nesting_depth(doc) > MAX_DEPTH:
+        raise DialogueError(f"{name}: nested too deeply; at most {MAX_DEPTH} levels")
+    return doc
+
+
+def only_sections(doc: dict, name: str, header: str, entry: str) -> None:
+    """Refuse any top-level key but the ``[header]`` table and the ``[[entry]]`` tables."""
+    unknown = [k for k in doc if k not in (header, entry)]
+    if unknown:
+        article = "an" if header[0] in "aeiou" else "a"
+        raise DialogueError(f"{name}: unknown section '{clip(unknown[0], 40)[1:-1]}'"
+                            f"{suggest(unknown[0], [entry, header])}; {article} {header} file has "
+                            f"[{header}] and [[{entry}]] tables")
+
+
+def numbered_entries(doc: dict, name: str, *, entry: str, limit: int, docs: str,
+                     parse: Callable[[Any, int], Any], where: Callable[[int, str | None], str]) -> list:
+    """The ``[[entry]]`` tables of ``doc`` parsed by ``parse(raw, i)`` (objects with an ``id``),
+    each given a default id ``<entry>-<n>`` and checked for repeats. ``where(i, id)`` names an
+    entry in messages. Check the sections first with :func:`only_sections`."""
+    raw = doc.get(entry)
+    if not isinstance(raw, list) or not raw:
+        raise DialogueError(f"{name}: no {entry}s; add [[{entry}]] tables (see {docs})")
+    if len(raw) > limit:
+        raise DialogueError(f"{name}: {len(raw):,} {entry}s; the limit is {limit:,}")
+    out: list = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        ob = parse(item, i)
+        oid = ob.id or f"{entry}-{i + 1}"
+        if oid in seen:
+            raise DialogueError(f"{where(i, ob.id)}: id repeats {entry} {seen[oid] + 1}; "
+                                f"give each {entry} its own id")
+        seen[oid] = i
+        out.append(ob.model_copy(update={"id": oid}))
+    return out

@@ -34,8 +34,10 @@ tests_for() {
     # Scored on the fast in-process tests only. test_batch*.py run chunks in worker
     # processes: a mutant that deadlocks a pool worker sleeps for ever (mutmut's limit is on
     # CPU time, which a waiting process does not use), and each survivor costs minutes.
-    model/batch/integrity.py|model/batch/store.py|model/batch/chunks.py|model/batch/runner.py)
+    model/batch/integrity.py|model/batch/store.py|model/batch/chunks.py)
       echo "test_mutation_batch_io.py test_mutation_batch.py" ;;
+    # The runner's serial path (workers None or 1) runs chunks in this process.
+    model/batch/runner.py) echo "test_mutation_batch_runner.py test_mutation_batch_io.py test_mutation_batch.py" ;;
     dashboard/state.py|dashboard/widgets.py) echo "test_mutation_dashboard.py" ;;
     model/batch*) echo "test_batch.py test_batch_chunking.py test_batch_integrity.py test_batch_sweep.py
                         test_batch_sweep_fuzz.py test_reproducibility.py" ;;

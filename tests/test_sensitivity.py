@@ -180,3 +180,15 @@ def test_sentence_leaves_out_a_first_order_sum_too_noisy_to_state():
 
     assert "explain 40% of its variance" in Fixed(0.02).sentence()
     assert "explain" not in Fixed(0.2).sentence()
+
+
+def test_delta_runs_on_a_parameter_whose_name_ends_in_step():
+    """SALib's delta estimator refuses column names ending in '_step' (ngo_step does): the names are
+    neutralised before it runs, and the indices still come back one per parameter, in order."""
+    from model.sensitivity import sensitivity as run
+
+    res = run("baseline", method="delta", n=256, params=["ngo_step", "repression"], outputs=["relations"],
+              by_year=False)
+    t = res.table
+    assert list(t["param"]) == ["ngo_step", "repression"]
+    assert t["delta"].notna().all() and (t["delta"] >= 0).all()
