@@ -846,3 +846,286 @@ def test_a_batch_on_an_in_process_dask_cluster_matches_the_serial_one(finished, 
     m = _manifest(tmp_path / "d")
     assert [c["files"]["partial"]["size"] for c in m["chunks"]] == [
         c["files"]["partial"]["size"] for c in _manifest(finished)["chunks"]]
+
+
+# ------------------------------------------------------------------ gaps found by the campaign
+
+
+def test_plan_text_wording_chunks_and_compression(tmp_path, monkeypatch):
+    from model.batch.integrity import estimate
+
+    one = _plan(runs=2)  # one chunk
+    assert f"{2} runs in 1 chunk of up to {SIZE} runs;" in rn.plan_text(one, tmp_path / "o")
+    two = _plan(runs=4)
+    assert "4 runs in 2 chunks of up to" in rn.plan_text(two, tmp_path / "o")
+    packed = _plan(compress=True)
+    est = estimate(packed.chunks(), packed.variables, True, 1, rn._n_recorded())
+    assert rn.plan_text(packed, tmp_path / "o").split("\n")[2].startswith(est.text() + ";")
+    first = rn.plan_text(_plan(), tmp_path / "o", workers=1).split("\n")[0]
+    assert first.endswith(f"; in process; --out {tmp_path / 'o'}")
+
+    def no_statvfs(path):
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(rn, "free_space", no_statvfs)
+    lines = rn.plan_text(_plan(), tmp_path / "o").split("\n")
+    assert lines[2] == estimate(_plan().chunks(), ("relations",), False, 1, rn._n_recorded()).text()
+
+
+def test_a_dry_run_without_resume_refuses_an_unfinished_batch(tmp_path):
+    def stop(res):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rn.run_batch(_plan(), tmp_path / "b", progress=False, on_chunk=stop)
+    with pytest.raises(DialogueError, match="add --resume to finish it"):
+        rn.plan_text(_plan(), tmp_path / "b")
+    assert "(resuming: 1 chunks on disk, to be verified)" in rn.plan_text(_plan(), tmp_path / "b", resume=True)
+
+
+def _sweep_plan(tmp_path, n, params=("repression",)):
+    sweep = tmp_path / f"s{n}-{len(params)}.toml"
+    body = "".join(f"[params.{p}]\nvalues = [{', '.join(str(round(0.02 * (i + 1), 2)) for i in range(n))}]\n"
+                   for p in params[:1])
+    body += "".join(f"[params.{p}]\nvalues = [0.1]\n" for p in params[1:])
+    sweep.write_text('scenario = "baseline"\nruns = 1\n' + body)
+    return build_plan([str(sweep)], runs=1, horizon=2, chunk_size=1, variables=())
+
+
+def test_plan_text_lists_exactly_twenty_points_and_joins_values(tmp_path):
+    plan = _sweep_plan(tmp_path, 20)
+    lines = rn.plan_text(plan, tmp_path / "o").split("\n")
+    assert len([ln for ln in lines if ln.startswith("  ")]) == 20 and "more points" not in "\n".join(lines)
+    plan = _sweep_plan(tmp_path, 21)
+    assert rn.plan_text(plan, tmp_path / "o").split("\n")[-3] == "  ... 1 more points"
+    plan = _sweep_plan(tmp_path, 2, ("repression", "trade_growth"))
+    p = plan.points[0]
+    assert len(p.values) == 2
+    want = ", ".join(f"{k} = {v:.6g}" for k, v in p.values.items())
+    assert rn.plan_text(plan, tmp_path / "o").split("\n")[1] == f"  {p.id}: 1 runs x 2 months, seed {p.seed}; {want}"
+
+
+def test_plan_text_of_wide_designs_and_a_named_one(tmp_path):
+    import pandas as pd
+
+    from model.params import registry
+
+    specs = registry()
+    names = list(specs)[:6]
+    for k in (5, 6):
+        cols = names[:k]
+        table = pd.DataFrame({c: [specs[c].default] * 2 for c in cols})
+        plan = build_plan(["baseline"], horizon=2, chunk_size=2, variables=(), design=table)
+        p = plan.points[0]
+        line = rn.plan_text(plan, tmp_path / "o").split("\n")[1]
+        assert line.endswith(f"varying {', '.join(list(p.design)[:5])}{' ...' if k == 6 else ''}")
+        p.design_info["name"] = "my-design"
+        assert "; design my-design, one run per row" in rn.plan_text(plan, tmp_path / "o")
+
+
+def test_plan_text_of_a_conditioned_batch(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "scenarios" / "observations" / "example-2013.toml"
+    if not example.is_file():
+        pytest.skip("no example observations")
+    plan = build_plan(["baseline"], runs=4, horizon=60, observed=example)
+    obs = plan.observations
+    lines = rn.plan_text(plan, tmp_path / "o").split("\n")
+    assert " runs in 1 chunk of a whole point each; in process;" in lines[0]
+    assert lines[1] == (f"  conditioned on {len(obs)} observation{'s' * (len(obs) != 1)} ({obs.path}); each point "
+                        "runs as one chunk (sequential Monte Carlo weighs its whole ensemble at once)")
+
+
+def test_a_resumed_batch_notes_the_commit_it_started_at(tmp_path, monkeypatch):
+    import model.results
+
+    out = tmp_path / "b"
+    monkeypatch.setattr(model.results, "git_commit", lambda: "unknown")
+    rn.run_batch(_plan(), out, progress=False)
+    monkeypatch.setattr(model.results, "git_commit", lambda: "fedcba9876543210fedc")
+    assert rn.run_batch(_plan(), out, progress=False, resume=True).notes == []  # started at an unknown commit
+    m = _manifest(out)
+    m["git_commit"] = "0123456789abcdef0123"
+    (out / rn.MANIFEST).write_text(json.dumps(m))
+    assert rn.run_batch(_plan(), out, progress=False, resume=True).notes == [
+        "note: resuming a batch started at git commit 0123456789ab; now at fedcba987654"]
+
+
+def test_disk_errors_name_the_file_that_could_not_be_written(tmp_path, monkeypatch):
+    from model.batch.chunks import disk_error
+
+    exc = OSError(28, "No space left on device")
+
+    def full(path, doc):
+        raise exc
+
+    monkeypatch.setattr(rn, "write_json_atomic", full)
+    with pytest.raises(DialogueError) as err:
+        rn.run_batch(_plan(), tmp_path / "a", progress=False)
+    assert str(err.value) == str(disk_error(tmp_path / "a", "manifest", exc))
+    monkeypatch.undo()
+
+    def no_tables(out, summary, events):
+        raise exc
+
+    monkeypatch.setattr(rn, "_write_tables", no_tables)
+    with pytest.raises(DialogueError) as err:
+        rn.run_batch(_plan(), tmp_path / "c", progress=False)
+    assert str(err.value) == str(disk_error(tmp_path / "c", "summary", exc))
+    monkeypatch.undo()
+    real, calls = rn.write_json_atomic, []
+
+    def second_fails(path, doc):
+        calls.append(1)
+        if len(calls) == 2:
+            raise exc
+        real(path, doc)
+
+    monkeypatch.setattr(rn, "write_json_atomic", second_fails)
+    monkeypatch.setattr(rn, "_MANIFEST_EVERY", -1.0)
+    with pytest.raises(DialogueError) as err:
+        rn.run_batch(_plan(), tmp_path / "d", progress=False)
+    assert str(err.value) == str(disk_error(tmp_path / "d", "manifest", exc))
+
+
+def test_serial_chunks_run_in_this_process_and_the_clock_is_the_runs(tmp_path, monkeypatch):
+    bars = []
+
+    class Bar(rn._Progress):
+        def __init__(self, total_runs, already, enabled):
+            bars.append((total_runs, already, enabled))
+            super().__init__(total_runs, already, False)
+
+    monkeypatch.setattr(rn, "_Progress", Bar)
+    seen = []
+    t0 = time.perf_counter()
+    rep = rn.run_batch(_plan(), tmp_path / "b", progress=True, workers=1, on_chunk=seen.append)
+    elapsed = time.perf_counter() - t0
+    assert 0 < rep.seconds <= elapsed
+    assert all(r.worker.endswith(f":{os.getpid()}") for r in seen)  # no worker process
+    assert bars == [(RUNS, 0, True)]
+    partial_path(tmp_path / "b", "baseline", 1).unlink()
+    rn.run_batch(_plan(), tmp_path / "b", progress=True, resume=True)
+    assert bars[-1] == (RUNS, RUNS - SIZE, True)
+    rn.run_batch(_plan(), tmp_path / "b", progress=True, resume=True)
+    assert bars[-1] == (RUNS, RUNS, False)  # nothing to run: no bar
+    rn.run_batch(_plan(), tmp_path / "c", progress=False)
+    assert bars[-1] == (RUNS, 0, False)
+
+
+def test_tables_are_written_without_their_index_and_a_failure_is_the_original_error(tmp_path):
+    import pandas as pd
+
+    s, e = pd.DataFrame({"a": [1, 2]}, index=[5, 7]), pd.DataFrame({"b": [3]}, index=[9])
+    rn._write_tables(tmp_path, s, e)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rn.SUMMARY_PARQUET), s.reset_index(drop=True))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / rn.SUMMARY_CSV), s.reset_index(drop=True))
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rn.EVENTS_PARQUET), e.reset_index(drop=True))
+
+    class Bad:
+        def to_parquet(self, p, index):
+            raise OSError(28, "No space left on device")  # before the temporary exists
+
+    with pytest.raises(OSError) as err:
+        rn._write_tables(tmp_path, s, Bad())
+    assert err.value.errno == 28
+
+
+def test_verify_a_summaries_only_chunk_that_fails(tmp_path):
+    plan = _plan(variables=())
+    out = tmp_path / "b"
+    rn.run_batch(plan, out, progress=False)
+    assert not ensemble_path(out, "baseline", 0).exists()
+    partial_path(out, "baseline", 0).write_bytes(b"junk")
+    notes = []
+    good = rn.verify_chunks(out, plan, plan.chunks(), _manifest(out), notes.append)
+    assert sorted(good) == [t.key for t in plan.chunks()[1:]] and len(notes) == 1
+    assert not partial_path(out, "baseline", 0).exists()
+
+
+def test_the_resume_estimate_counts_only_chunks_not_on_disk(finished, plan):
+    from model.batch.integrity import estimate
+
+    out, tasks = finished, plan.chunks()
+    partial_path(out, "baseline", 2).unlink()
+    notes = []
+    rn.run_batch(plan, out, progress=True, resume=True, notify=notes.append, connect_timeout=0.5)
+    est = estimate([tasks[2]], plan.variables, plan.compress, 1, rn._n_recorded())
+    assert notes[-1] == f"batch: 1 of 3 chunks to run; {est.text()}"
+
+
+def test_progress_bar_columns_and_rate(tmp_path, capsys, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(rn.time, "perf_counter", lambda: clock[0])
+    bar = rn._Progress(10, 1, True)
+    clock[0] = 100.5
+    bar.advance(2)
+    bar.advance(4)
+    assert bar.runs == 6 and bar.p.tasks[0].completed == 7
+    assert bar.p.tasks[0].fields["rate"] == "12 runs/s"  # 6 runs in half a second
+    assert bar.p.tasks[0].description == "batch"
+    bar.close()
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    import re
+
+    assert re.search(r"batch [━ ]+ 7/10 runs 12 runs/s \d:\d\d:\d\d ETA (\d:\d\d:\d\d|-:--:--)", cap.err), cap.err
+    fresh = rn._Progress(3, 0, True)
+    assert fresh.p.tasks[0].fields["rate"] == ""
+    fresh.close()
+    capsys.readouterr()
+
+
+def test_report_text_when_nothing_was_left(tmp_path):
+    r = _report(tmp_path, runs_this_session=0, chunks_this_session=0, runs_total=5)
+    assert r.text().split("\n")[0] == ("Batch complete: 1 point, 0 runs in 0 chunks this session (5 in all), 2.0 s, "
+                                       "nothing left to run (in process).")
+
+
+def test_a_batch_on_a_scheduler_address_connects_and_closes_its_client(finished, plan, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc:
+        rep = rn.run_batch(plan, tmp_path / "d", scheduler=lc.scheduler_address, progress=False, connect_timeout=0.9)
+        assert rep.mode == f"dask cluster {lc.scheduler_address}" and rep.runs_this_session == RUNS
+        assert len(lc.scheduler.clients) <= 1  # our client is gone (the scheduler may keep its own)
+        with rn.connect_scheduler(lc.scheduler_address, 5.0) as client:
+            assert client.scheduler.address == lc.scheduler_address
+            with pytest.raises(ValueError):  # not made the default client
+                distributed.default_client()
+
+
+def test_the_identity_probe_asks_for_identity():
+    pytest.importorskip("distributed")
+    from distributed.comm import listen
+
+    asked = []
+
+    async def main():
+        async def handler(comm):
+            msg = await comm.read()
+            asked.append(msg)
+            if msg == {"op": "identity", "reply": True}:
+                await comm.write({"type": "Worker"})
+            else:
+                comm.abort()
+
+        listener = listen("tcp://127.0.0.1:0", handler)
+        await listener.start()
+        addr = listener.contact_address
+        try:
+            return addr, await asyncio.to_thread(_try, addr)
+        finally:
+            listener.stop()
+
+    def _try(addr):
+        try:
+            rn.connect_scheduler(addr, 2.0)
+        except DialogueError as exc:
+            return str(exc)
+        return None
+
+    addr, msg = asyncio.run(main())
+    assert asked == [{"op": "identity", "reply": True}]
+    assert msg.endswith("the server there is not a Dask scheduler; check the address and that 'dask scheduler' "
+                        "runs there")

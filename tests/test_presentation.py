@@ -544,3 +544,21 @@ def test_comparison_sentence_states_each_scenarios_headline(ds, other):
     for d, value, term in ((ds, m.group(1), m.group(2)), (other, m.group(3), m.group(4))):
         p = np.isin(d["outcome"].values.astype(str), ["rupture", "confrontation"]).mean()
         assert close(float(value), 100 * p, 1 if "." in value else 0) and term == term_for(100 * p)
+
+
+def test_a_brief_whose_text_cannot_fit_its_page_is_one_line(tmp_path):
+    """Too much text for the one page (here a subtitle of 4,000 characters) is a one-line DialogueError
+    naming the fix, not a layout traceback."""
+    import dataclasses
+
+    from model.brief.content import build_content
+    from model.brief.render import page_figure
+    from model.errors import DialogueError
+
+    d = simulate(load_scenario("baseline"), runs=100, seed=1)
+    content = build_content([d], ["baseline"], 50, 64)
+    content = dataclasses.replace(content, subtitle="Far too long a subtitle. " * 160)
+    with pytest.raises(DialogueError) as e:
+        page_figure(content)
+    msg = str(e.value)
+    assert "\n" not in msg and "brief's text" in msg and "shorten the scenario's name or description" in msg
