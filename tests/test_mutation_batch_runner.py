@@ -1129,3 +1129,38 @@ def test_the_identity_probe_asks_for_identity():
     assert asked == [{"op": "identity", "reply": True}]
     assert msg.endswith("the server there is not a Dask scheduler; check the address and that 'dask scheduler' "
                         "runs there")
+
+
+def test_the_manifest_documents_keys_and_records(tmp_path):
+    import pandas as pd
+
+    from model.batch.plan import design_digest
+
+    plan = _plan()
+    prev = {"created": "2020-01-01T00:00:00+00:00", "sessions": [{"old": 1}], "chunks": []}
+    mf = rn.Manifest(tmp_path, plan, plan.chunks(), prev, "in process", None)
+    assert list(mf.doc) == ["format", "format_version", "status", "created", "updated", "version", "git_commit",
+                            "machine", "inputs_hash", "runs_total", "chunk_size", "variables", "compress", "sweeps",
+                            "points", "chunks", "sessions", "inputs"]
+    assert mf.doc["created"] == prev["created"] and mf.doc["sweeps"] == plan.sweeps and mf.last == 0.0
+    assert mf.doc["sessions"][0] == {"old": 1} and list(mf.doc["sessions"][1]) == [
+        "started", "mode", "options", "version", "git_commit", "machine"]
+    assert list(mf.doc["points"][0]) == ["id", "index", "scenario", "sweep", "values", "runs", "seed", "horizon",
+                                         "chunks", "scenario_toml"]
+    p = plan.points[0]
+    assert [mf.doc["points"][0][k] for k in ("scenario", "sweep", "values")] == [p.base, p.sweep, p.values]
+    assert "points" in mf.doc["inputs"] and all("scenario_toml" not in q for q in mf.doc["inputs"]["points"])
+    mf.save(force=True)
+    assert "updated" in _manifest(tmp_path) and "UPDATED" not in _manifest(tmp_path)
+    table = pd.DataFrame({"repression": [0.2, 0.4]})
+    dplan = build_plan(["baseline"], horizon=2, chunk_size=2, variables=(), design=table)
+    dp = dplan.points[0]
+    doc = rn.Manifest(tmp_path, dplan, dplan.chunks(), None, "m", None).doc
+    assert doc["points"][0]["design"] == dp.design_info | design_digest(dp.design)
+    assert "observations" not in doc
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "scenarios" / "observations" / "example-2013.toml"
+    oplan = build_plan(["baseline"], runs=4, horizon=60, observed=example)
+    doc = rn.Manifest(tmp_path, oplan, oplan.chunks(), None, "m", None).doc
+    assert doc["observations"] == rn.observations_record(oplan.observations)
