@@ -37,6 +37,7 @@ from model.agents.relations import DRIVERS
 from model.params import registry, sample
 from model.rng import PARAM_MONTH, Streams
 from model.scenario import Scenario
+from model.shocks import month_index  # noqa: F401  (re-exported: the calendar's month arithmetic)
 
 # Variables recorded each month, with their storage dtype.
 RECORDED: dict[str, Any] = {
@@ -79,13 +80,6 @@ _STATE_NAME = {"exports_gbp_m": "exports"}
 
 # The first Strategic Dialogue 2+2, "tomorrow" in the article.
 ARTICLE_MEETING = "2013-03"
-
-
-def month_index(start: str, when: str) -> int:
-    """Months from ``start`` to ``when`` (both YYYY-MM)."""
-    y0, m0 = map(int, start.split("-"))
-    y1, m1 = map(int, when.split("-"))
-    return (y1 - y0) * 12 + (m1 - m0)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model.errors import DialogueError
 from model.shocks import month_at, month_index
 from model.validation import (
+    YEAR_MONTH,
     clip,
     numbered_entries,
     only_sections,
@@ -59,7 +60,6 @@ from model.validation import (
     wanted,
 )
 
-YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_OBSERVATIONS = 1_000
 
 Get = Callable[[str], np.ndarray]  # variable -> recorded rows (months x runs)

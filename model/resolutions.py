@@ -50,6 +50,7 @@ from model.agents.relations import BANDS
 from model.errors import DialogueError
 from model.results import OUTCOMES, classify
 from model.validation import (
+    YEAR_MONTH,
     clip,
     numbered_entries,
     only_sections,
@@ -60,7 +61,6 @@ from model.validation import (
     wanted,
 )
 
-YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_FACTS = 10_000
 
 # Numbers summed over a calendar year (all 12 months must be inside the forecast):

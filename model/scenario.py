@@ -53,6 +53,7 @@ from model.validation import (
     MIN_HORIZON,
     MIN_MONTH,
     MIN_RUNS,
+    YEAR_MONTH,
     bound_words,
     clip,
     field_bounds,
@@ -62,8 +63,6 @@ from model.validation import (
     suggest,
     wanted,
 )
-
-YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def _month_in_range(value: str) -> str:

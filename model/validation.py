@@ -21,6 +21,10 @@ TYPE_WORDS = {
 }
 
 
+# A calendar month, YYYY-MM (scenarios, observations, resolutions).
+YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
 def suggest(name: str, options, prefix: str = "") -> str:
     """'; did you mean 'x'?' for the closest option, or '' when none is close."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)

@@ -106,9 +106,12 @@ def strike_crises(m) -> None:
     forced_on, forced_size = forced(m, "crisis")
     # A major incident on UK soil last month opens a crisis of relations, as Litvinenko did.
     onset = ~s.in_crisis & (m.rng.bernoulli("crisis", p.crisis_rate) | forced_on | (s.major_incidents > 0))
-    size = p.crisis_severity * np.maximum(0.0, 1.0 + 0.5 * m.rng.normal("crisis_size"))
-    size = np.where(forced_on & ~np.isnan(forced_size), forced_size, size)
-    months = p.crisis_duration * np.exp(p.crisis_duration_spread * m.rng.normal("crisis_length"))
+    if onset.any():  # rare: draw severity and length only in a month a crisis starts (keyed per run)
+        size = p.crisis_severity * np.maximum(0.0, 1.0 + 0.5 * m.rng.normal("crisis_size"))
+        size = np.where(forced_on & ~np.isnan(forced_size), forced_size, size)
+        months = p.crisis_duration * np.exp(p.crisis_duration_spread * m.rng.normal("crisis_length"))
+    else:
+        size = months = np.zeros(m.n)
     s.crisis = onset
     s.in_crisis = s.in_crisis | onset
     s.crisis_left = np.where(onset, np.clip(np.ceil(months), 1.0, 120.0), s.crisis_left)

@@ -63,7 +63,8 @@ def break_spy_rows(m) -> None:
     row = m.rng.bernoulli("spy_row", p.spy_row_rate)
     uk_first = row & m.rng.bernoulli("spy_row_side", p.spy_row_uk_first)
     russia_first = row & ~uk_first
-    size = round_size(m, "spy_row_size", p.expulsion_size)
+    # Rare: draw sizes only in a month with a row (keyed per run, so no other draw shifts).
+    size = round_size(m, "spy_row_size", p.expulsion_size) if row.any() else np.zeros(m.n)
     uk_reply = russia_first & m.rng.bernoulli("spy_row_reply", p.reciprocity)
     s.expulsions = np.where(uk_first, np.maximum(s.expulsions, size),
                             np.where(uk_reply, np.maximum(s.expulsions, size), s.expulsions))

@@ -229,9 +229,12 @@ def climb_ladder(m) -> None:
     # Resuming the dialogue is the dialogue's own gain, so it is booked there.
     m.contribute("dialogue", p.resume_gain * (down & (L == 2)))
     expel = ((L < EXPELLED) & (new >= EXPELLED)) | forced_round
-    size = np.where(forced_round & ~np.isnan(forced_size), forced_size,
-                    round_size(m, "expulsion_size", p.expulsion_size))
-    s.expulsions = np.where(expel, size, 0.0)
+    if expel.any():  # rare: draw sizes only in a month with a round (keyed per run, so no draw shifts)
+        size = np.where(forced_round & ~np.isnan(forced_size), forced_size,
+                        round_size(m, "expulsion_size", p.expulsion_size))
+        s.expulsions = np.where(expel, size, 0.0)
+    else:
+        s.expulsions = np.zeros(m.n)
     s.uk_opened = expel
     s.ladder = new
     s.dialogue_active = (new < 2) & ~s.russia_suspended
