@@ -12,3 +12,10 @@ class DialogueError(ValueError):
     def __init__(self, message: str):
         # Collapse to one line: the CLI and dashboard show this verbatim.
         super().__init__(" ".join(str(message).split()))
+
+
+def number(v: float) -> str:
+    """``v`` as briefly as ``:g`` writes it, unless that would hide its difference from a
+    nearby number: 0.30000001 is refused for being above 0.3, so it must not read "0.3"."""
+    short = f"{v:g}"
+    return short if float(short) == v else repr(float(v))

@@ -46,7 +46,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from model.errors import DialogueError
+from model.errors import DialogueError, number
 from model.shocks import month_at, month_index
 from model.validation import (
     YEAR_MONTH,
@@ -289,7 +289,7 @@ def _check_numbers(raw: dict, where: str) -> None:
                             f"{_example_sd(var)}")
     if not lo <= v <= hi:
         rng = f"at least {lo:g}" if hi == math.inf else f"between {lo:g} and {hi:g}"
-        raise DialogueError(f"{where}: value = {v:g} is outside the {var} scale; it must be {rng} ({words})")
+        raise DialogueError(f"{where}: value = {number(v)} is outside the {var} scale; it must be {rng} ({words})")
 
 
 def _example_sd(var: str) -> str:

@@ -456,7 +456,10 @@ def analyze(method: str, prob: dict[str, Any], u: np.ndarray, y: np.ndarray, num
     if method == "sobol":
         with warnings.catch_warnings():  # a bootstrap resample of a rare 0/1 output can be constant
             warnings.simplefilter("ignore", UserWarning)
-            res = sobol.analyze(prob, y, calc_second_order=False, num_resamples=num_resamples, seed=seed)
+            # A Generator, not the int: SALib reads seed 0 as "no seed" and its intervals would then
+            # differ on every call (any other seed draws exactly what the int would).
+            res = sobol.analyze(prob, y, calc_second_order=False, num_resamples=num_resamples,
+                                seed=np.random.default_rng(seed))
         return {k: np.asarray(res[k]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
     if method == "morris":
         res = morris.analyze(prob, u, y, num_resamples=num_resamples, num_levels=4, seed=seed)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,28 @@ from model import load_scenario, simulate
 from model.engine import Model
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fresh_dask_threads() -> None:
+    """After a fork, give dask its thread pools afresh.
+
+    dask.distributed's offload pool and dask's threaded scheduler pool (which
+    ``xarray``'s ``.load()`` of a chunked file uses) are made once per process; a forked
+    child inherits their record of idle threads but not the threads, so a Client or a
+    ``.load()`` in the child waits for ever. mutmut runs each mutant's tests in a fork of
+    the process that ran them all, so without this every such test hangs its mutants."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    utils = sys.modules.get("distributed.utils")
+    if utils is not None:
+        utils._offload_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="Dask-Offload")
+    threaded = sys.modules.get("dask.threaded")
+    if threaded is not None:
+        threaded.default_pool = None
+        threaded.pools.clear()
+
+
+os.register_at_fork(after_in_child=_fresh_dask_threads)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,8 @@ BAD_FILES = {
     "missing sd": (_doc('variable = "protest"\nmonth = "2013-05"\nvalue = 0.1\n'), "'sd' is missing"),
     "value off the scale": (_doc('variable = "protest"\nmonth = "2013-05"\nvalue = 12.0\nsd = 0.1\n'),
                             "value = 12 is outside the protest scale; it must be between 0 and 1"),
+    "value a hair off the scale": (_doc('variable = "protest"\nmonth = "2013-05"\nvalue = 1.0000001\nsd = 0.1\n'),
+                                   "value = 1.0000001 is outside the protest scale; it must be between 0 and 1"),
     "no date": (_doc('event = "crisis"\n'), "no date; give month"),
     "bad month": (_doc('event = "crisis"\nmonth = "May 2013"\n'), "month must be a month written YYYY-MM"),
     "window backwards": (_doc('event = "crisis"\nmonth = "2013-07"\nuntil = "2013-05"\n'),

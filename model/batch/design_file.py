@@ -59,6 +59,11 @@ def _read(path: Path):
         kind = "CSV" if suffix == ".csv" else "Parquet"
         raise DialogueError(f"--design {path}: not a readable {kind} file ({exc.__class__.__name__}); "
                             f"write the table with pandas' to_{kind.lower()}") from None
+    if suffix == ".csv" and not isinstance(table.index, pd.RangeIndex):
+        # pandas takes the first values of rows one longer than the header as a row index,
+        # which would shift every value to the neighbouring parameter.
+        raise DialogueError(f"--design {path}: the rows have more values than the header row has names; give every "
+                            "column a name, one per parameter")
     return table, hashlib.sha256(path.read_bytes()).hexdigest()
 
 

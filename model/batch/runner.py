@@ -59,6 +59,7 @@ SUMMARY_PARQUET = "summary.parquet"
 SUMMARY_CSV = "summary.csv"
 EVENTS_PARQUET = "events_by_month.parquet"
 _MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while running
+WORKER_WAIT = 60.0  # seconds a Dask cluster has to offer its first worker
 
 
 @dataclass
@@ -437,9 +438,9 @@ def _dask(tasks: list[ChunkTask], out: Path, client) -> Iterator[ChunkResult]:
     by_key = {t.key: t for t in tasks}
     address = getattr(client, "scheduler", None) and client.scheduler.address
     try:
-        client.wait_for_workers(1, timeout=60)
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
     except TimeoutError:
-        raise DialogueError(f"--scheduler {address}: no workers joined within 60 s; start some with "
+        raise DialogueError(f"--scheduler {address}: no workers joined within {WORKER_WAIT:g} s; start some with "
                             f"'dask worker {address}'") from None
     nthreads = sum(client.nthreads().values()) or 1
     window = max(2, 2 * nthreads)

@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from model.errors import DialogueError
+from model.errors import DialogueError, number
 from model.params import registry
 from model.validation import MAX_DEPTH, MAX_FILE_BYTES, clip, nesting_depth, pick_error, suggest, wanted
 
@@ -222,7 +222,7 @@ def parse_sweep(raw: dict[str, Any], where: str = "sweep") -> Sweep:
         vals = list(p.values or []) + [v for v in (p.low, p.high) if v is not None]
         for v in vals:
             if not spec.low <= v <= spec.high:
-                raise DialogueError(f"{where}: {key} value {v:g} is outside the parameter's range; "
+                raise DialogueError(f"{where}: {key} value {number(v)} is outside the parameter's range; "
                                     f"it must be between {spec.low:g} and {spec.high:g} ({spec.units})")
         if p.low is not None and p.high is not None and p.low > p.high:
             raise DialogueError(f"{where}: [{key}] low = {p.low:g} is above high = {p.high:g} "
