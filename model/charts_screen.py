@@ -177,7 +177,7 @@ class _Axes:
     def __init__(self, xlim, ylim, ytitle: str, yfmt: str | None = None, label_expr: str | None = None,
                  colour: alt.Scale | None = None, legend: bool = True) -> None:
         self.xscale = alt.Scale(type="utc", domain=[_utc(t) for t in xlim])
-        self.yscale = alt.Scale(domain=list(ylim), nice=False, zero=False)
+        self.yscale = alt.Scale(domain=list(ylim), nice=False, zero=False) if ylim is not None else None
         self.ytitle, self.yfmt, self.label_expr = ytitle, yfmt, label_expr
         self.colour, self.legend = colour, legend
 
@@ -548,10 +548,9 @@ def stacked(data: C.ChartData, height: int = HEIGHT):
     net_name = f"Net change in mean relations ({C.fmt_pts(net[-1])})"
     domain = list(dict.fromkeys(df["series"])) + [net_name]
     rng = [C.SERIES[i % len(C.SERIES)] for i in range(len(domain) - 1)] + ["#000000"]
-    lo, hi = float(min(net.min(), 0)), float(max(net.max(), 0))
-    ax = _Axes((xs[0], xs[-1]), (lo, hi), "Cumulative contribution since the start (Goldstein points, mean)",
+    # The stacked area sets its own y scale (stack="zero"); the axes give only x, title and colours.
+    ax = _Axes((xs[0], xs[-1]), None, "Cumulative contribution since the start (Goldstein points, mean)",
                colour=alt.Scale(domain=domain, range=rng))
-    ax.yscale = alt.Scale(zero=False)
     tip = [alt.Tooltip("series:N", title="Driver"), "Month:N", "Points:N"]
     area = _chart(df).mark_area(opacity=0.8).encode(x=ax.x(), y=alt.Y("value:Q", stack="zero", title=ax.ytitle),
                                                        color=ax.series(), tooltip=tip)
